@@ -1,0 +1,36 @@
+"""Named exceptions of policy-kb. The CLI and API translate them at the edge.
+
+Every message says what to do next.
+"""
+
+
+class KbError(Exception):
+    """Base class of every error policy-kb raises on purpose."""
+
+
+class InputError(KbError):
+    """A path or file that cannot be read as a document (missing, empty, binary, unsupported)."""
+
+
+class ParseError(KbError):
+    """Text that was read but has no recognisable plan structure."""
+
+
+class LexiconError(KbError):
+    """A broken department lexicon file; the message names the file and line."""
+
+
+class IndexMissing(KbError):
+    """No index at the given directory: run `kb ingest` first."""
+
+
+class IndexStale(KbError):
+    """The index was built with another model, dictionary or version: rebuild it."""
+
+
+class NotFound(KbError):
+    """An id, path or name that is not in the index."""
+
+
+class QueryError(KbError):
+    """A query or filter the engine cannot accept (e.g. an unknown filter value)."""

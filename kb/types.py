@@ -1,0 +1,156 @@
+"""Types that the pipeline stages exchange: parse → tag → store → index → search.
+
+All dataclasses are plain data; ``to_dict()`` gives the JSON shape that the CLI
+(``--json``) and the HTTP API return. Those shapes are a contract: add fields,
+never rename or drop one.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Optional
+
+# Node kinds, from the root down. An "item" is a （一） entry outside part 二
+# (e.g. 指导思想, 基本原则); a "domain" is a （一） entry of part 二 (发展领域).
+NODE_KINDS = ("document", "plan", "part", "domain", "item", "section", "clause", "subitem", "paragraph")
+
+# Section titles of part 二 in the field's terms: 主要目标 = goals, 策略措施 = measures.
+SECTION_CODES = {"主要目标": "g", "策略措施": "m"}
+
+
+@dataclass
+class Target:
+    """One numeric (or direction-only) target found in a clause.
+
+    ``comparator`` is one of ``>=``, ``<=``, ``=``, ``~``, ``range``, ``decrease_by``,
+    ``increase_by`` or, for qualitative goals with no number, ``increase`` / ``decrease``.
+    ``value_normalized`` gives rates as a fraction of 1 (98% → 0.98, 9/100000 → 9e-05).
+    ``start``/``end`` are character offsets of ``evidence`` in the clause text.
+    """
+
+    indicator: str
+    comparator: str
+    indicator_norm: str = ""
+    value: Optional[float] = None
+    value_min: Optional[float] = None
+    value_max: Optional[float] = None
+    unit: Optional[str] = None
+    value_normalized: Optional[float] = None
+    value_text: Optional[str] = None
+    year: Optional[int] = None
+    baseline_year: Optional[int] = None
+    per: Optional[str] = None
+    qualifier: Optional[str] = None
+    evidence: str = ""
+    start: int = 0
+    end: int = 0
+    clause_id: Optional[str] = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class DepartmentTag:
+    """A body responsible for a clause.
+
+    ``name`` is the canonical name from ``kb/data/departments.yaml``. Explicit tags
+    (``explicit=True``) carry the surface form in ``evidence`` with offsets
+    ``start``/``end`` in the clause text; inferred tags carry the ``cue`` that
+    triggered them. ``role`` is ``lead`` when the text says 牵头/负责/组织, else
+    ``participant``.
+    """
+
+    name: str
+    explicit: bool
+    role: str = "participant"
+    evidence: Optional[str] = None
+    start: Optional[int] = None
+    end: Optional[int] = None
+    cue: Optional[str] = None
+    clause_id: Optional[str] = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Node:
+    """A node of the document tree.
+
+    ``id`` is stable and URL-safe, derived from document + path (see ``kb.ids``).
+    ``path`` lists titles from the plan down to this node. ``line_start``/``line_end``
+    are 1-based lines of the normalised source text.
+    """
+
+    id: str
+    doc_id: str
+    kind: str
+    title: str
+    parent_id: Optional[str] = None
+    number: Optional[int] = None
+    text: str = ""
+    path: list[str] = field(default_factory=list)
+    ord: int = 0
+    line_start: Optional[int] = None
+    line_end: Optional[int] = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Clause:
+    """The unit of retrieval: a numbered clause (or a paragraph item) with its context.
+
+    ``plan`` is the plan's short name (妇女, 儿童); ``part`` the part title without its
+    numeral (发展领域、主要目标和策略措施); ``domain`` the 发展领域 name, or None outside
+    part 二; ``section`` 主要目标 / 策略措施 in part 二, the item title (基本原则…) in
+    part 一, None in parts 三/四. ``heading`` is the leading short sentence when there is
+    one. ``short_path`` is the Chinese path that ``kb show`` accepts
+    (儿童/儿童安全/策略措施/3).
+    """
+
+    id: str
+    doc_id: str
+    plan: Optional[str]
+    part: Optional[str]
+    domain: Optional[str]
+    section: Optional[str]
+    number: Optional[int]
+    heading: Optional[str]
+    text: str
+    path: list[str] = field(default_factory=list)
+    short_path: str = ""
+    plan_title: Optional[str] = None
+    line_start: Optional[int] = None
+    line_end: Optional[int] = None
+    ord: int = 0
+    targets: list[Target] = field(default_factory=list)
+    departments: list[DepartmentTag] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        return d
+
+
+@dataclass
+class Document:
+    """A parsed document: metadata, the tree as a flat list of nodes, and the clauses.
+
+    ``meta`` holds the page-header fields under their Chinese keys (索引号, 主题分类,
+    发文单位, 发文字号, 效力状态, 发布日期 as ISO ``YYYY-MM-DDTHH:MM``…), the notice
+    ``title``, ``成文日期`` (ISO date) and ``主送`` (addressees).
+    """
+
+    id: str
+    source: str
+    title: str
+    meta: dict[str, Any]
+    nodes: list[Node]
+    clauses: list[Clause]
+    sha256: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def plans(self) -> list[Node]:
+        return [n for n in self.nodes if n.kind == "plan"]
