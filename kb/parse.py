@@ -106,6 +106,7 @@ def parse_text(text: str, source: str = "<text>", doc_id: str | None = None,
     title = meta.get("title") or (lines[plan_at].text if plan_at < len(lines) else lines[0].text[:60])
     did = doc_id or ids.document_id(meta.get("发文字号"), title, Path(source).stem)
     builder = _TreeBuilder(did, title)
+    builder.notice(lines[body_from:plan_at])
     for ln in lines[plan_at:]:
         builder.feed(ln)
     doc = builder.finish(source=source, meta=meta)
@@ -292,6 +293,17 @@ class _TreeBuilder:
         self._pop_to(parent)
         self.stack.append(child)
         return child
+
+    def notice(self, lines: list[Line]) -> None:
+        """The notice that transmits the plans (主送, 正文, 成文日期): one paragraph each,
+        so that questions such as 通知是发给哪些单位的 can cite it."""
+        if not lines:
+            return
+        o = self._open(self.root, "notice", "notice", "通知", lines[0])
+        for k, ln in enumerate(lines, start=1):
+            p = self._open(o, "paragraph", f"para{k}", f"¶{k}", ln)
+            p.node.text = ln.text
+        self._pop_to(self.root)
 
     # -- the state machine
     def feed(self, ln: Line) -> None:
@@ -484,6 +496,8 @@ class _TreeBuilder:
             section = item.title
         if n.kind == "paragraph":
             heading, number = None, None
+            if o.parent.node.kind == "notice":
+                section = "通知"
         key = plan_key(plan.title) if plan else None
         return Clause(
             id=n.id, doc_id=n.doc_id, plan=key, part=part.title if part else None,
@@ -503,7 +517,9 @@ class _TreeBuilder:
 
 
 def _short_path(key, part, domain, section, item, n: Node, is_item_clause: bool) -> str:
-    segs = [key or ""]
+    """The Chinese path `kb show` accepts: 儿童/儿童安全/策略措施/3, 儿童/基本原则/2,
+    儿童/组织实施/1, 儿童/指导思想, 通知/¶1."""
+    segs = [key or section or ""]
     if domain is not None:
         segs += [domain.title, section or ""]
     elif is_item_clause and n.number is not None and section is None:

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Optional
 
-# Node kinds, from the root down. An "item" is a （一） entry outside part 二
+# Node kinds, from the root down. The notice (通知) transmitting the plans hangs off the document. An "item" is a （一） entry outside part 二
 # (e.g. 指导思想, 基本原则); a "domain" is a （一） entry of part 二 (发展领域).
-NODE_KINDS = ("document", "plan", "part", "domain", "item", "section", "clause", "subitem", "paragraph")
+NODE_KINDS = ("document", "notice", "plan", "part", "domain", "item", "section", "clause", "subitem", "paragraph")
 
 # Section titles of part 二 in the field's terms: 主要目标 = goals, 策略措施 = measures.
 SECTION_CODES = {"主要目标": "g", "策略措施": "m"}
