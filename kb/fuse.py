@@ -1,0 +1,121 @@
+"""Fusion of ranked lists from several retrievers (BM25, dense) into one ranking.
+
+A ranking is a list of ``(id, score)`` pairs, best first (``SparseHit``/``DenseHit``
+are such pairs). Both functions return ``Fused`` results, best first, that keep each
+source's 1-based rank and raw score (``None`` where the source did not return the id).
+
+>>> bm25 = [("a", 7.1), ("b", 3.0)]
+>>> dense = [("b", 0.91), ("c", 0.88)]
+>>> [f.id for f in rrf([bm25, dense])]
+['b', 'a', 'c']
+>>> rrf([bm25, dense])[0].ranks
+(2, 1)
+"""
+from __future__ import annotations
+
+from typing import NamedTuple, Optional, Sequence
+
+Ranking = Sequence[tuple[str, float]]
+NORMALISATIONS = ("minmax", "max", "zscore", "none")
+
+
+class Fused(NamedTuple):
+    """A fused result: ``score`` (unitless, higher is better), per-source ``ranks``
+    (1-based) and ``scores`` (raw), ``None`` where a source did not return ``id``."""
+
+    id: str
+    score: float
+    ranks: tuple[Optional[int], ...]
+    scores: tuple[Optional[float], ...]
+
+
+def _weights(rankings: Sequence[Ranking], weights: Optional[Sequence[float]]) -> list[float]:
+    if weights is None:
+        return [1.0] * len(rankings)
+    if len(weights) != len(rankings) or any(w < 0 for w in weights):
+        raise ValueError(f"fusion: need one non-negative weight per ranking, got {list(weights)} "
+                         f"for {len(rankings)} rankings")
+    return [float(w) for w in weights]
+
+
+def _table(rankings: Sequence[Ranking]) -> dict[str, list]:
+    """id → [ranks per source, scores per source], in order of first appearance.
+
+    An id repeated within one ranking keeps its first (best) position.
+    """
+    n = len(rankings)
+    table: dict[str, list] = {}
+    for s, ranking in enumerate(rankings):
+        for rank, (doc_id, score) in enumerate(ranking, start=1):
+            ranks, scores = table.setdefault(doc_id, [[None] * n, [None] * n])
+            if ranks[s] is None:
+                ranks[s], scores[s] = rank, float(score)
+    return table
+
+
+def _sorted(table: dict[str, list], fused: dict[str, float]) -> list[Fused]:
+    """Best first; ties broken by the best rank in any source, then first appearance."""
+    order = {doc_id: i for i, doc_id in enumerate(table)}
+
+    def key(doc_id: str):
+        best_rank = min(r for r in table[doc_id][0] if r is not None)
+        return (-fused[doc_id], best_rank, order[doc_id])
+
+    return [Fused(d, fused[d], tuple(table[d][0]), tuple(table[d][1])) for d in sorted(fused, key=key)]
+
+
+def rrf(rankings: Sequence[Ranking], k: int = 60,
+        weights: Optional[Sequence[float]] = None) -> list[Fused]:
+    """Reciprocal-rank fusion: ``score = Σ_s weight_s / (k + rank_s)`` over the sources
+    that returned the id (Cormack et al. 2009; k=60 is their constant).
+
+    Raw scores are ignored, so scales need not agree. Raises ``ValueError`` if
+    ``k < 0`` or the weights do not match the rankings.
+    """
+    if k < 0:
+        raise ValueError(f"rrf: k must be >= 0, got {k}")
+    w = _weights(rankings, weights)
+    table = _table(rankings)
+    fused = {d: sum(w[s] / (k + r) for s, r in enumerate(ranks) if r is not None)
+             for d, (ranks, _) in table.items()}
+    return _sorted(table, fused)
+
+
+def normalise(scores: list[float], method: str = "minmax") -> list[float]:
+    """Rescale one source's scores.
+
+    ``minmax``: (s - min) / (max - min), all 1.0 if equal; ``max``: s / max (for
+    non-negative scores such as BM25); ``zscore``: (s - mean) / std, all 0.0 if equal;
+    ``none``: unchanged. Raises ``ValueError`` for another method.
+    """
+    if method not in NORMALISATIONS:
+        raise ValueError(f"normalisation must be one of {NORMALISATIONS}, got {method!r}")
+    if not scores or method == "none":
+        return list(scores)
+    lo, hi = min(scores), max(scores)
+    if method == "minmax":
+        return [(s - lo) / (hi - lo) if hi > lo else 1.0 for s in scores]
+    if method == "max":
+        return [s / hi if hi > 0 else 0.0 for s in scores]
+    mean = sum(scores) / len(scores)
+    std = (sum((s - mean) ** 2 for s in scores) / len(scores)) ** 0.5
+    return [(s - mean) / std if std > 0 else 0.0 for s in scores]
+
+
+def weighted(rankings: Sequence[Ranking], weights: Optional[Sequence[float]] = None,
+             normalisation: str = "minmax") -> list[Fused]:
+    """Weighted score fusion: ``score = Σ_s weight_s · norm_s(score)``; a source that did
+    not return the id adds 0.
+
+    Scores are normalised per source over the returned list (``normalise``), so with
+    ``minmax`` a source's last hit gets 0. Raises ``ValueError`` on a bad weight list or
+    normalisation.
+    """
+    w = _weights(rankings, weights)
+    table = _table(rankings)
+    fused = dict.fromkeys(table, 0.0)
+    for s in range(len(rankings)):
+        returned = [d for d, (ranks, _) in table.items() if ranks[s] is not None]
+        for d, v in zip(returned, normalise([table[d][1][s] for d in returned], normalisation)):
+            fused[d] += w[s] * v
+    return _sorted(table, fused)
