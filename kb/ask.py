@@ -1,0 +1,202 @@
+"""Answer a Chinese question: a target value from the stored targets, a structural fact
+from the tree, or the top clauses — or 未找到相关条款 when the plans do not cover it.
+
+Routing, in order: structure (领域/基本原则/几条/第N条 questions, answered from the tree) →
+search → not covered (low confidence, see ``confident``) → target value (the question
+asks for a number and names an indicator of the hits) → clauses.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from kb.search import Hit, SearchResult, Searcher
+from kb.segment import normalize_query
+from kb.types import Clause, Target
+
+NOT_FOUND = "未找到相关条款"
+# Confidence: a hit is trusted when its dense cosine or its BM25 score reaches these
+# values. Calibrated on the dev questions (docs/evaluation.md): every negative question
+# falls below both, while positive questions keep their top hit.
+CONFIDENCE = {"min_dense": 0.86, "min_bm25": 12.0, "suggestions": 3}
+COMPARATOR_TEXT = {">=": "≥", "<=": "≤", "=": "=", "~": "约", "decrease_by": "下降", "increase_by": "提高",
+                   "increase": "提高", "decrease": "下降", "range": ""}
+
+
+@dataclass
+class Answer:
+    """``answer``: one sentence or None; ``kind``: target_value | structure | clauses |
+    not_found; ``hits``: cited clauses (for not_found: low-confidence suggestions);
+    ``targets``: the targets the answer states; ``confident``: False for not_found."""
+
+    answer: Optional[str]
+    kind: str
+    hits: list[Hit] = field(default_factory=list)
+    targets: list[Target] = field(default_factory=list)
+    confident: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"answer": self.answer, "kind": self.kind, "confident": self.confident,
+                "hits": [dict(h.to_dict(), low_confidence=not self.confident) for h in self.hits],
+                "targets": [t.to_dict() for t in self.targets]}
+
+
+def ask(searcher: Searcher, question: str, k: int = 5) -> Answer:
+    """Answer ``question`` over the searcher's index (see module docstring)."""
+    searcher.warm_up()
+    structural = answer_structure(searcher, normalize_query(question))
+    if structural is not None:
+        return structural
+    result = searcher.search(question, k=k)
+    if not confident(result):
+        return Answer(NOT_FOUND, "not_found", result.hits[: CONFIDENCE["suggestions"]], confident=False)
+    if result.intent.wants_value:
+        targets = value_targets(result)
+        if targets:
+            return Answer(value_sentence(targets, searcher), "target_value", result.hits, targets)
+    return Answer(None, "clauses", result.hits)
+
+
+def confident(result: SearchResult) -> bool:
+    """True when the best hit is a real match (see CONFIDENCE)."""
+    if not result.hits:
+        return False
+    best_dense = max((h.raw.get("dense") or 0.0) for h in result.hits)
+    best_bm25 = max((h.raw.get("bm25") or 0.0) for h in result.hits)
+    return best_dense >= CONFIDENCE["min_dense"] or best_bm25 >= CONFIDENCE["min_bm25"]
+
+
+# ---------------------------------------------------------------- target values
+
+def value_targets(result: SearchResult, top: int = 5) -> list[Target]:
+    """Targets of the top hits whose indicator the question names; restricted to the
+    question's years when it gives any (and targets exist for them)."""
+    wanted = set(result.intent.indicators)
+    found: list[Target] = []
+    for h in result.hits[:top]:
+        for t in h.clause.targets:
+            name = t.indicator_norm or t.indicator
+            if t.value is None and t.value_min is None:
+                continue
+            if name in wanted or any(w in name or name in w for w in wanted):
+                found.append(t)
+    if result.intent.years:
+        in_year = [t for t in found if t.year in result.intent.years]
+        found = in_year or found
+    return found
+
+
+def value_sentence(targets: list[Target], searcher: Searcher) -> str:
+    """E.g. 新生儿死亡率: 2025年 ≤ 3.5‰; 2030年 ≤ 3‰(儿童/儿童与健康/主要目标/3)."""
+    parts = []
+    for t in targets:
+        clause = searcher.clauses.get(t.clause_id)
+        where = f"({clause.short_path})" if clause else ""
+        parts.append(f"{t.indicator}: {target_phrase(t)}{where}")
+    return ";".join(dict.fromkeys(parts))
+
+
+def target_phrase(t: Target) -> str:
+    """2030年 ≤ 9/100000 ... a target's value in words an official reads."""
+    year = f"{t.year}年 " if t.year else ""
+    if t.comparator == "range":
+        value = f"{t.value_min:g}—{t.value_max:g}{t.unit or ''}"
+    else:
+        value = f"{COMPARATOR_TEXT.get(t.comparator, t.comparator)} {_fmt(t)}"
+    return f"{year}{value}".strip()
+
+
+def _fmt(t: Target) -> str:
+    if t.value is None:
+        return ""
+    if t.value_text and not re.fullmatch(r"[\d.]+", t.value_text):
+        return t.value_text
+    return f"{t.value:g}{t.unit or ''}"
+
+
+# ---------------------------------------------------------------- structure
+
+_SECTIONS = ("主要目标", "策略措施")
+
+
+def answer_structure(searcher: Searcher, q: str) -> Optional[Answer]:
+    """Questions about the tree itself, answered by counting/listing nodes; None otherwise."""
+    clauses = list(searcher.clauses.values())
+    plan = _plan_in(q, searcher.plan_keys)
+    domain = _domain_in(q, clauses, plan)
+    if domain is None and re.search(r"(几个|哪几个|哪些|多少个|什么)(发展)?领域|领域(有|包括)(哪些|几个)", q):
+        return _domains_answer(clauses, plan, searcher.plan_keys)
+    if domain is None:
+        for title in ("基本原则", "组织实施", "监测评估"):
+            if title in q and re.search(r"哪些|什么|几|包括", q):
+                return _list_answer(clauses, plan, title)
+        return None
+    section = next((s for s in _SECTIONS if s in q), None)
+    number = _ordinal(q)
+    rows = [c for c in clauses if c.domain == domain[1] and c.plan == domain[0]]
+    if section and number:
+        hit = next((c for c in rows if c.section == section and c.number == number), None)
+        if hit:
+            return Answer(f"{hit.short_path}: {hit.heading or hit.text[:60]}", "structure", [_hit(hit)])
+    if re.search(r"多少条|几条|多少项|几项", q):
+        asked = [section] if section and not ("和" in q and all(s in q for s in _SECTIONS)) else list(_SECTIONS)
+        counts = {s: [c for c in rows if c.section == s] for s in asked}
+        text = ",".join(f"{s}{len(v)}条" for s, v in counts.items())
+        if "最后" in q and section:
+            last = counts[section][-1]
+            text += f";最后一条(第{last.number}条):{last.heading or last.text[:60]}"
+            return Answer(f"{domain[1]}: {text}", "structure", [_hit(last)])
+        return Answer(f"{domain[1]}: {text}", "structure", [_hit(c) for v in counts.values() for c in v][:10])
+    if section and re.search(r"哪些|什么", q):
+        items = [c for c in rows if c.section == section]
+        listing = ";".join(f"{c.number}.{c.heading or c.text[:30]}" for c in items)
+        return Answer(f"{domain[1]}的{section}共{len(items)}条:{listing}", "structure", [_hit(c) for c in items])
+    return None
+
+
+def _domains_answer(clauses: list[Clause], plan: Optional[str], plan_keys: list[str]) -> Answer:
+    parts, cited = [], []
+    for key in [plan] if plan else plan_keys:
+        domains = list(dict.fromkeys(c.domain for c in clauses if c.plan == key and c.domain))
+        parts.append(f"{key}发展规划有{len(domains)}个发展领域:{'、'.join(domains)}")
+        cited += [c for c in clauses if c.plan == key and c.section == "总体目标"]
+    return Answer(";".join(parts), "structure", [_hit(c) for c in cited])
+
+
+def _list_answer(clauses: list[Clause], plan: Optional[str], title: str) -> Answer:
+    parts, cited = [], []
+    for key in [plan] if plan else list(dict.fromkeys(c.plan for c in clauses if c.plan)):
+        items = [c for c in clauses if c.plan == key and (c.section == title or c.part == title)]
+        if items:
+            parts.append(f"{key}发展规划{title}{len(items)}条:" + ";".join(c.heading or c.text[:30] for c in items))
+            cited += items
+    return Answer(";".join(parts) or None, "structure", [_hit(c) for c in cited])
+
+
+def _plan_in(q: str, plan_keys: list[str]) -> Optional[str]:
+    found = [p for p in plan_keys if p in q]
+    return found[0] if len(found) == 1 else None
+
+
+def _domain_in(q: str, clauses: list[Clause], plan: Optional[str]) -> Optional[tuple[str, str]]:
+    domains = list(dict.fromkeys((c.plan, c.domain) for c in clauses if c.domain))
+    exact = [d for d in domains if d[1] in q]
+    if exact:
+        return max(exact, key=lambda d: len(d[1]))
+    return None
+
+
+def _ordinal(q: str) -> Optional[int]:
+    m = re.search(r"第\s*([0-9]+|[一二三四五六七八九十]+)\s*条", q)
+    if not m:
+        return None
+    if m[1].isdigit():
+        return int(m[1])
+    from kb.parse import cn_number
+
+    return cn_number(m[1])
+
+
+def _hit(c: Clause) -> Hit:
+    return Hit(clause=c, score=1.0)

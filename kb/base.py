@@ -1,0 +1,270 @@
+"""``KnowledgeBase``: the library's entry point over a built index.
+
+>>> kb = KnowledgeBase.open("index")
+>>> kb.show("儿童/儿童安全/策略措施/3").clause.heading
+'预防和控制儿童溺水'
+
+The CLI and the HTTP API are thin layers over these methods.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+from kb import layout
+from kb.errors import NotFound, QueryError
+from kb.store import Store
+from kb.types import Clause, Node
+
+
+@dataclass
+class ShowResult:
+    """One node with its context: breadcrumb (root → node), the clause view when the node
+    is a clause, children, and the previous/next clause in document order."""
+
+    node: Node
+    breadcrumb: list[Node]
+    clause: Optional[Clause] = None
+    children: list[Node] = field(default_factory=list)
+    previous: Optional[Clause] = None
+    next: Optional[Clause] = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.node.id, "kind": self.node.kind, "title": self.node.title,
+            "node": self.node.to_dict(),
+            "breadcrumb": [{"id": n.id, "kind": n.kind, "title": n.title} for n in self.breadcrumb],
+            "clause": self.clause.to_dict() if self.clause else None,
+            "children": [{"id": n.id, "kind": n.kind, "title": n.title, "number": n.number} for n in self.children],
+            "previous": _brief(self.previous), "next": _brief(self.next),
+        }
+
+
+def _brief(c: Optional[Clause]) -> Optional[dict[str, Any]]:
+    return None if c is None else {"id": c.id, "short_path": c.short_path, "heading": c.heading}
+
+
+class KnowledgeBase:
+    """Read access to an index directory (see ``kb.layout``). Opening is cheap: the
+    store is opened read-only; search models load on first use."""
+
+    def __init__(self, index_dir: Path, manifest: dict[str, Any], store: Store, embedder=None):
+        self.index_dir = index_dir
+        self._embedder = embedder
+        self.manifest = manifest
+        self.store = store
+        self.generation = index_dir / manifest["generation"]
+        self._searcher = None
+
+    @classmethod
+    def open(cls, index_dir: str | Path = "index", embedder=None) -> "KnowledgeBase":
+        """Open the current generation of ``index_dir``. ``embedder`` overrides the model
+        named in the manifest (it must be the same model). Raises IndexMissing."""
+        root = Path(index_dir)
+        manifest = layout.read_manifest(root)
+        gen = layout.current_generation(root)
+        return cls(root, manifest, Store(gen / layout.STORE_FILE, readonly=True), embedder)
+
+    def close(self) -> None:
+        self.store.close()
+
+    # ------------------------------------------------------------------ search
+    @property
+    def searcher(self):
+        """The generation's Searcher (kb.search); models load on first use or warm_up()."""
+        if self._searcher is None:
+            from kb.search import Searcher
+
+            self._searcher = Searcher(self.generation, self.manifest, self.store, embedder=self._embedder)
+        return self._searcher
+
+    def warm_up(self) -> None:
+        """Load segmenter, indexes and embedding model now (the API does this at start-up)."""
+        self.searcher.warm_up()
+
+    def search(self, query: str, k: int = 10, plan: Optional[str] = None, domain: Optional[str] = None,
+               section: Optional[str] = None, department: Optional[str] = None, year: Optional[int] = None,
+               mode: str = "hybrid", doc: Optional[str] = None):
+        """Top ``k`` clauses for a Chinese query → kb.search.SearchResult (``.hits``, ``.message``).
+
+        Filters are exact (a filter matching nothing gives no hits and a message).
+        Raises QueryError for a bad mode or k, IndexStale for an index built otherwise."""
+        from kb.search import Filters
+
+        return self.searcher.search(query, k, Filters(plan, domain, section, department, year, doc), mode)
+
+    def ask(self, question: str):
+        """A direct answer (target value, structure) or cited clauses → kb.ask.Answer."""
+        from kb.ask import ask
+
+        return ask(self.searcher, question)
+
+    # ------------------------------------------------------------------ tags
+    def targets(self, plan: Optional[str] = None, domain: Optional[str] = None, year: Optional[int] = None,
+                indicator: Optional[str] = None) -> list:
+        """Targets (kb.types.Target, with clause_id) filtered exactly by plan, domain and
+        year, and by ``indicator`` as a substring of the indicator name."""
+        clauses = {c.id: c for c in self.store.clauses(with_tags=False)}
+        out = []
+        for t in self.store.targets():
+            c = clauses[t.clause_id]
+            if (plan and c.plan != plan) or (domain and c.domain != domain) or (year and t.year != year):
+                continue
+            if indicator and indicator not in t.indicator and indicator not in (t.indicator_norm or ""):
+                continue
+            out.append(t)
+        return out
+
+    def targets_csv(self, **filters) -> str:
+        """The targets as CSV text (header row first) with each clause's path; write it with
+        encoding ``utf-8-sig`` so that Excel opens the Chinese intact."""
+        import csv
+        import io
+
+        clauses = {c.id: c for c in self.store.clauses(with_tags=False)}
+        cols = ["clause_id", "short_path", "indicator", "indicator_norm", "comparator", "value", "value_min",
+                "value_max", "unit", "value_normalized", "value_text", "year", "baseline_year", "per",
+                "qualifier", "evidence"]
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore", lineterminator="\r\n")
+        w.writeheader()
+        for t in self.targets(**filters):
+            w.writerow(dict(t.to_dict(), short_path=clauses[t.clause_id].short_path))
+        return buf.getvalue()
+
+    def departments(self) -> list[dict[str, Any]]:
+        """Every body with the number of clauses tagging it explicitly and by inference:
+        [{name, type, explicit, inferred}], most explicit first."""
+        from kb.departments import Lexicon
+
+        lex = Lexicon.load()
+        rows = self.store.db.query(
+            "SELECT name, sum(explicit) AS explicit, count(DISTINCT clause_id) - sum(explicit) AS inferred "
+            "FROM (SELECT name, clause_id, max(explicit) AS explicit FROM departments GROUP BY name, clause_id) "
+            "GROUP BY name ORDER BY explicit DESC, inferred DESC, name")
+        return [dict(r, type=lex.type_of(r["name"]) if hasattr(lex, "type_of") else None) for r in rows]
+
+    def department(self, name: str) -> dict[str, Any]:
+        """A body's clauses, explicit tags first: {name, clauses: [clause dict + explicit, role,
+        evidence, cue]}. Raises NotFound, with close names, for an unknown body."""
+        from kb.departments import Lexicon
+
+        lex = Lexicon.load()
+        canonical = lex.resolve(name)
+        if canonical is None:
+            close = lex.suggest(name)
+            hint = f"; did you mean {', '.join(close)}?" if close else "; `kb departments` lists them"
+            raise NotFound(f"unknown department {name!r}{hint}")
+        tags = {r["clause_id"]: r for r in self.store.db.query(
+            "SELECT clause_id, max(explicit) AS explicit, max(role) AS role, max(evidence) AS evidence, "
+            "max(cue) AS cue FROM departments WHERE name = ? GROUP BY clause_id", [canonical])}
+        clauses = self.store.clauses(f"id IN ({','.join('?' * len(tags))})", list(tags)) if tags else []
+        clauses.sort(key=lambda c: (-tags[c.id]["explicit"], c.doc_id, c.ord))
+        return {"name": canonical, "clauses": [
+            dict(c.to_dict(), explicit=bool(tags[c.id]["explicit"]), role=tags[c.id]["role"],
+                 evidence=tags[c.id]["evidence"], cue=tags[c.id]["cue"]) for c in clauses]}
+
+    # ------------------------------------------------------------------ browsing
+    def documents(self) -> list[dict[str, Any]]:
+        """Every document: id, source, title, meta (索引号, 发文字号…, plans) and counts."""
+        docs = self.store.documents()
+        counts = {r["doc_id"]: r["n"] for r in self.store.db.query(
+            "SELECT doc_id, count(*) AS n FROM clauses GROUP BY doc_id")}
+        for d in docs:
+            d["clauses"] = counts.get(d["id"], 0)
+        return docs
+
+    def tree(self, doc_id: Optional[str] = None, depth: Optional[int] = None) -> list[Node]:
+        """Nodes in document order, down to ``depth`` levels below the document (None = all).
+
+        Raises NotFound for an unknown ``doc_id``."""
+        if doc_id is not None:
+            self.store.document(doc_id)
+        nodes = self.store.nodes(doc_id)
+        if depth is not None:
+            nodes = [n for n in nodes if n.kind == "document" or len(n.path) <= depth]
+        return nodes
+
+    def clauses(self, plan: Optional[str] = None, domain: Optional[str] = None,
+                section: Optional[str] = None, doc: Optional[str] = None) -> list[Clause]:
+        """Clauses filtered exactly by plan short name (妇女/儿童), domain, section, document.
+
+        An unknown filter value raises QueryError listing the known values."""
+        where, args = [], []
+        for col, value in (("plan", plan), ("domain", domain), ("section", section), ("doc_id", doc)):
+            if value is None:
+                continue
+            known = [r[col] for r in self.store.db.query(f"SELECT DISTINCT [{col}] FROM clauses WHERE [{col}] IS NOT NULL")]
+            if value not in known:
+                raise QueryError(f"no {col} {value!r}; known: {', '.join(sorted(known))}")
+            where.append(f"[{col}] = ?")
+            args.append(value)
+        return self.store.clauses(" AND ".join(where) or None, args)
+
+    def show(self, id_or_path: str) -> ShowResult:
+        """A node by id (czf-2022-8.ertong.p2.d2.m3) or Chinese path (儿童/儿童安全/策略措施/3).
+
+        Raises NotFound (with close matches) when nothing or more than one node matches."""
+        node = self._resolve(id_or_path.strip())
+        by_id = {n.id: n for n in self.store.nodes(node.doc_id)}
+        crumbs, cur = [], node
+        while cur is not None:
+            crumbs.append(cur)
+            cur = by_id.get(cur.parent_id) if cur.parent_id else None
+        clause = None
+        prev = nxt = None
+        rows = self.store.clauses("id = ?", [node.id])
+        if rows:
+            clause = rows[0]
+            prev = self._neighbour(clause, -1)
+            nxt = self._neighbour(clause, +1)
+        children = [n for n in by_id.values() if n.parent_id == node.id]
+        return ShowResult(node=node, breadcrumb=list(reversed(crumbs)), clause=clause,
+                          children=sorted(children, key=lambda n: n.ord), previous=prev, next=nxt)
+
+    def _neighbour(self, c: Clause, step: int) -> Optional[Clause]:
+        found = self.store.clauses("doc_id = ? AND ord = ?", [c.doc_id, c.ord + step], with_tags=False)
+        return found[0] if found else None
+
+    def _resolve(self, key: str) -> Node:
+        if re.fullmatch(r"[a-z0-9.\-]+", key):
+            return self.store.node(key)
+        segs = [s for s in re.split(r"\s*[/›>]\s*", _norm(key)) if s]
+        if not segs:
+            raise NotFound("empty path; give an id or a path such as 儿童/儿童安全/策略措施/3")
+        exact = self.store.clauses("short_path = ?", ["/".join(segs)], with_tags=False)
+        if len(exact) == 1:
+            return self.store.node(exact[0].id)
+        matches = [c for c in self.store.clauses(with_tags=False) if _path_matches(segs, c)]
+        if len(matches) == 1:
+            return self.store.node(matches[0].id)
+        if not matches:
+            raise NotFound(f"no clause at path {key!r}; paths look like 儿童/儿童安全/策略措施/3")
+        listing = ", ".join(c.short_path for c in matches[:8])
+        raise NotFound(f"path {key!r} matches {len(matches)} clauses ({listing}…); be more specific")
+
+
+def _norm(s: str) -> str:
+    return unicodedata.normalize("NFKC", s).replace(" ", "")
+
+
+def _path_matches(segs: list[str], c: Clause) -> bool:
+    """Each segment in order is contained in a path element; the last is the number or heading."""
+    elems = [_norm(x) for x in [c.plan or "", *c.path]]
+    last = segs[-1]
+    if c.number is not None and last.isdigit():
+        if int(last) != c.number:
+            return False
+        segs = segs[:-1]
+        elems = elems[:-1]
+    i = 0
+    for s in segs:
+        while i < len(elems) and s not in elems[i]:
+            i += 1
+        if i == len(elems):
+            return False
+        i += 1
+    return True

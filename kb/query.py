@@ -1,0 +1,81 @@
+"""Query understanding: what a Chinese question says about plan, section, year,
+department and indicator, used as boosts by the searcher and as routing by ``kb ask``.
+
+Cue words live in ``kb/data/query.yaml``; department names come from the department
+lexicon (kb/departments.py) and indicator names from the targets of the indexed clauses.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Iterable, Optional
+
+import yaml
+
+from kb.segment import normalize_query
+
+YEAR_RE = re.compile(r"(20\d{2})\s*年?")
+
+
+@dataclass
+class Intent:
+    """What a query mentions. ``plans``: plan short names (empty when none or all);
+    ``section``: 主要目标 or 策略措施 when the wording asks for one; ``years``: 4-digit
+    years; ``departments``: canonical names; ``indicators``: indicator names (normalised)
+    found in the query; ``wants_value``: the question asks for a number."""
+
+    text: str
+    plans: list[str] = field(default_factory=list)
+    section: Optional[str] = None
+    years: list[int] = field(default_factory=list)
+    departments: list[str] = field(default_factory=list)
+    indicators: list[str] = field(default_factory=list)
+    wants_value: bool = False
+
+
+@lru_cache(maxsize=1)
+def cues() -> dict:
+    """The packaged cue file, parsed once."""
+    return yaml.safe_load(resources.files("kb").joinpath("data/query.yaml").read_text("utf-8"))
+
+
+def understand(query: str, plan_keys: Iterable[str] = (), lexicon=None,
+               indicators: Iterable[str] = ()) -> Intent:
+    """Read ``query`` (any length; normalised with NFKC + traditional→simplified).
+
+    ``plan_keys`` are the plans present in the index; ``lexicon`` a kb.departments.Lexicon
+    (or None); ``indicators`` the normalised indicator names of the index.
+    """
+    q = normalize_query(query)
+    c = cues()
+    intent = Intent(text=q)
+    plans = [p for p in plan_keys if p in q or any(w in q for w in c["plans"].get(p, []))]
+    intent.plans = plans if len(plans) == 1 else []
+    goal = any(w in q for w in c["sections"]["主要目标"])
+    measure = any(w in q for w in c["sections"]["策略措施"])
+    intent.section = "主要目标" if goal and not measure else "策略措施" if measure and not goal else None
+    intent.years = sorted({int(y) for y in YEAR_RE.findall(q)})
+    if lexicon is not None:
+        from kb.departments import tag_departments
+
+        intent.departments = sorted({t.name for t in tag_departments(q, lexicon) if t.explicit})
+    intent.indicators = mentioned_indicators(q, indicators)
+    intent.wants_value = bool(intent.indicators) and any(w in q for w in c["value_question"])
+    return intent
+
+
+def mentioned_indicators(q: str, indicators: Iterable[str]) -> list[str]:
+    """Indicator names contained in ``q``; when none is contained whole, those sharing
+    their longest part (≥ 3 characters ending in 率/比例, e.g. 近视率 for 小学生近视率)."""
+    names = sorted({i for i in indicators if i}, key=len, reverse=True)
+    whole = [i for i in names if i in q]
+    if whole:
+        return [i for i in whole if not any(i != j and i in j for j in whole)]
+    return [i for i in names if _core(i) and _core(i) in q]
+
+
+def _core(indicator: str) -> Optional[str]:
+    m = re.search(r"([\u4e00-\u9fff]{2,4}(?:率|比例|人数|寿命))$", indicator)
+    return m[1] if m else None

@@ -1,0 +1,231 @@
+"""Hybrid search over clauses: BM25 (jieba tokens) + dense (FAISS), fused, with exact
+filters and query-understanding boosts.
+
+>>> s = Searcher.open(gen_dir, manifest, store); s.search("哪些措施涉及儿童溺水").hits[0].clause.heading
+'预防和控制儿童溺水'
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+from kb import indexes
+from kb.errors import IndexStale, QueryError
+from kb.query import Intent, understand
+from kb.store import Store
+from kb.types import Clause
+
+MODES = ("hybrid", "bm25", "dense")
+
+# One settings table, units in names (see docs/evaluation.md for how each was chosen).
+SETTINGS: dict[str, Any] = {
+    "candidates_per_retriever": 100,  # depth of each ranked list fed to fusion
+    "fusion": "rrf",                   # rrf | weighted
+    "rrf_k": 60,
+    "weight_bm25": 1.0,
+    "weight_dense": 1.0,
+    "boost_plan": 0.3,                 # multiplicative boosts from query understanding
+    "boost_section": 0.2,
+    "boost_department": 0.3,
+    "boost_year": 0.1,
+    "boost_indicator": 0.5,
+    "max_query_chars": 512,
+    "max_k": 100,
+}
+
+
+@dataclass
+class Filters:
+    """Exact filters. ``plan`` is a plan short name (妇女); ``department`` a canonical name
+    or alias (resolved by the lexicon); ``year`` a target year."""
+
+    plan: Optional[str] = None
+    domain: Optional[str] = None
+    section: Optional[str] = None
+    department: Optional[str] = None
+    year: Optional[int] = None
+    doc: Optional[str] = None
+
+    def active(self) -> dict[str, Any]:
+        return {k: v for k, v in vars(self).items() if v is not None}
+
+
+@dataclass
+class Hit:
+    """One result: the clause with its tags, fused ``score``, per-retriever ranks
+    (1-based, None when absent) and raw scores, and the query terms found in its text."""
+
+    clause: Clause
+    score: float
+    ranks: dict[str, Optional[int]] = field(default_factory=dict)
+    raw: dict[str, Optional[float]] = field(default_factory=dict)
+    matched_terms: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        c = self.clause
+        return {"id": c.id, "score": round(self.score, 6), "path": c.path, "short_path": c.short_path,
+                "plan": c.plan, "domain": c.domain, "section": c.section, "number": c.number,
+                "heading": c.heading, "text": c.text, "doc_id": c.doc_id,
+                "departments": [d.to_dict() for d in c.departments],
+                "targets": [t.to_dict() for t in c.targets], "matched_terms": self.matched_terms,
+                "ranks": self.ranks, "raw_scores": self.raw}
+
+
+@dataclass
+class SearchResult:
+    """Hits best first, the understood query, and a message when filters excluded everything."""
+
+    hits: list[Hit]
+    intent: Intent
+    message: Optional[str] = None
+
+
+class Searcher:
+    """Loads a generation's indexes once (lazily, thread-safe) and answers queries."""
+
+    def __init__(self, gen: Path, manifest: dict[str, Any], store: Store, embedder=None):
+        self.gen = Path(gen)
+        self.manifest = manifest
+        self.store = store
+        self._embedder = embedder
+        self._lock = threading.Lock()
+        self._ready = False
+
+    def warm_up(self) -> None:
+        """Load segmenter, BM25, FAISS, embedder, lexicon and the clause table; idempotent."""
+        if self._ready:
+            return
+        with self._lock:
+            if self._ready:
+                return
+            self._load()
+            self._ready = True
+
+    def _load(self) -> None:
+        from kb.departments import Lexicon
+        from kb.dense import DenseIndex
+        from kb.embed import load_embedder
+        from kb.segment import Segmenter
+        from kb.sparse import SparseIndex
+
+        words = (self.gen / indexes.USER_WORDS_FILE).read_text("utf-8").split()
+        self.segmenter = Segmenter(user_words=words)
+        if self.segmenter.user_dict_hash != self.manifest.get("user_dict_sha256"):
+            raise IndexStale("the index was built with another segmenter dictionary; rebuild it: "
+                             "kb ingest --rebuild corpus/")
+        embedder = self._embedder or load_embedder(self.manifest.get("model_spec"))
+        if embedder.name != self.manifest.get("model") or embedder.dim != self.manifest.get("dim"):
+            raise IndexStale(f"the index was built with model {self.manifest.get('model')!r} "
+                             f"(dim {self.manifest.get('dim')}), not {embedder.name!r}; rebuild it with "
+                             "kb ingest --rebuild corpus/ (and the same --model)")
+        self.embedder = embedder
+        self.sparse = SparseIndex.load(self.gen / "sparse")
+        self.dense = DenseIndex.load(self.gen / "dense")
+        self.lexicon = Lexicon.load()
+        self.clauses = {c.id: c for c in self.store.clauses()}
+        self.plan_keys = sorted({c.plan for c in self.clauses.values() if c.plan})
+        self.indicators = sorted({t.indicator_norm or t.indicator for c in self.clauses.values() for t in c.targets})
+        self.segmenter.warm_up()
+        embedder.embed_queries(["预热"])  # first call allocates the engine's buffers
+
+    # ------------------------------------------------------------------ search
+    def search(self, query: str, k: int = 10, filters: Optional[Filters] = None,
+               mode: str = "hybrid") -> SearchResult:
+        """Top ``k`` clauses for ``query``. Raises QueryError for an unknown mode or k < 1.
+
+        Filters are exact: when they match no clause the result is empty with a message,
+        never unfiltered hits."""
+        if mode not in MODES:
+            raise QueryError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
+        if not 1 <= k <= SETTINGS["max_k"]:
+            raise QueryError(f"k must be between 1 and {SETTINGS['max_k']}")
+        self.warm_up()
+        query = (query or "")[: SETTINGS["max_query_chars"] * 4]
+        intent = understand(query, self.plan_keys, self.lexicon, self.indicators)
+        allowed, message = self.allowed_ids(filters or Filters())
+        if allowed is not None and not allowed:
+            return SearchResult([], intent, message)
+        tokens = self.segmenter.cut_query(query, SETTINGS["max_query_chars"])
+        depth = SETTINGS["candidates_per_retriever"]
+        lists: dict[str, list] = {}
+        if mode in ("hybrid", "bm25"):
+            lists["bm25"] = self.sparse.search(tokens, depth, allowed)
+        if mode in ("hybrid", "dense") and intent.text.strip():
+            qvec = self.embedder.embed_queries([intent.text])[0]
+            lists["dense"] = self.dense.search(qvec, depth, allowed)
+        hits = self._fuse(lists)
+        self._boost(hits, intent)
+        hits.sort(key=lambda h: (-h.score, h.clause.doc_id, h.clause.ord))
+        hits = hits[:k]
+        for h in hits:
+            h.matched_terms = matched_terms(tokens, h.clause.text)
+        return SearchResult(hits, intent, message)
+
+    def _fuse(self, lists: dict[str, list]) -> list[Hit]:
+        from kb import fuse
+
+        names = list(lists)
+        weights = [SETTINGS[f"weight_{n}"] for n in names]
+        rankings = [[(h.id, h.score) for h in lists[n]] for n in names]
+        if SETTINGS["fusion"] == "rrf":
+            fused = fuse.rrf(rankings, k=SETTINGS["rrf_k"], weights=weights)
+        else:
+            fused = fuse.weighted(rankings, weights)
+        out = []
+        for f in fused:
+            clause = self.clauses.get(f.id)
+            if clause is None:
+                continue
+            ranks = dict(zip(names, f.ranks))
+            raw = dict(zip(names, f.scores))
+            out.append(Hit(clause=clause, score=float(f.score), ranks=ranks, raw=raw))
+        return out
+
+    def _boost(self, hits: list[Hit], intent: Intent) -> None:
+        for h in hits:
+            c = h.clause
+            factor = 1.0
+            if intent.plans and c.plan in intent.plans:
+                factor += SETTINGS["boost_plan"]
+            if intent.section and c.section == intent.section:
+                factor += SETTINGS["boost_section"]
+            if intent.departments and any(d.name in intent.departments for d in c.departments):
+                factor += SETTINGS["boost_department"]
+            if intent.years and any(t.year in intent.years for t in c.targets):
+                factor += SETTINGS["boost_year"]
+            if intent.indicators and any((t.indicator_norm or t.indicator) in intent.indicators for t in c.targets):
+                factor += SETTINGS["boost_indicator"]
+            h.score *= factor
+
+    # ------------------------------------------------------------------ filters
+    def allowed_ids(self, f: Filters) -> tuple[Optional[set[str]], Optional[str]]:
+        """Clause ids passing the filters (None = no filter) and, when empty, why."""
+        active = f.active()
+        if not active:
+            return None, None
+        ids = set(self.clauses)
+        for col in ("plan", "domain", "section", "doc"):
+            value = active.get(col)
+            if value is not None:
+                attr = "doc_id" if col == "doc" else col
+                ids = {i for i in ids if getattr(self.clauses[i], attr) == value}
+        if f.department is not None:
+            name = self.lexicon.resolve(f.department)
+            if name is None:
+                close = self.lexicon.suggest(f.department)
+                return set(), f"unknown department {f.department!r}" + (f"; did you mean {', '.join(close)}?" if close else "")
+            ids = {i for i in ids if any(d.name == name for d in self.clauses[i].departments)}
+        if f.year is not None:
+            ids = {i for i in ids if any(t.year == f.year for t in self.clauses[i].targets)}
+        if not ids:
+            return ids, "no clause matches " + ", ".join(f"{k}={v!r}" for k, v in active.items())
+        return ids, None
+
+
+def matched_terms(tokens: list[str], text: str) -> list[str]:
+    """Query tokens (≥ 2 characters, or digits) found in ``text``, longest first, without
+    tokens contained in a longer matched one — what a UI highlights."""
+    found = sorted({t for t in tokens if (len(t) >= 2 or t.isdigit()) and t in text}, key=len, reverse=True)
+    return [t for t in found if not any(t != u and t in u for u in found)]

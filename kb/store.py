@@ -1,0 +1,172 @@
+"""The SQLite store (sqlite-utils): documents, the node tree, flat clauses and their tags.
+
+Tables::
+
+    documents(id pk, source, sha256, title, meta json, warnings json, ingested_at)
+    nodes(id pk, doc_id, parent_id, kind, title, number, text, path json, ord, line_start, line_end)
+    clauses(id pk, doc_id, plan, part, domain, section, number, heading, text, path json,
+            short_path, plan_title, line_start, line_end, ord)
+    targets(clause_id, doc_id, ord, indicator, indicator_norm, comparator, value, …)
+    departments(clause_id, doc_id, ord, name, explicit, role, evidence, start, end, cue)
+
+Re-ingesting a document replaces all its rows in one transaction; other documents stay.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Optional
+
+import sqlite_utils
+
+from kb.errors import NotFound
+from kb.types import Clause, DepartmentTag, Document, Node, Target
+
+_JSON_COLS = {"path", "meta", "warnings"}
+
+
+class Store:
+    """Read/write access to one ``kb.sqlite`` file.
+
+    >>> s = Store(":memory:"); s.replace_documents([doc]); s.clause("czf-2022-8.ertong.p2.d2.m3")
+    """
+
+    def __init__(self, path: str | Path, readonly: bool = False):
+        self.path = str(path)
+        if readonly:
+            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+        else:
+            conn = sqlite3.connect(self.path, check_same_thread=False)
+        self.db = sqlite_utils.Database(conn)
+        if not readonly:
+            self._ensure_schema()
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    def _ensure_schema(self) -> None:
+        db = self.db
+        if "documents" in db.table_names():
+            return
+        db["documents"].create({"id": str, "source": str, "sha256": str, "title": str, "meta": str,
+                                "warnings": str, "ingested_at": str}, pk="id")
+        db["nodes"].create({"id": str, "doc_id": str, "parent_id": str, "kind": str, "title": str,
+                            "number": int, "text": str, "path": str, "ord": int, "line_start": int,
+                            "line_end": int}, pk="id")
+        db["clauses"].create({"id": str, "doc_id": str, "plan": str, "part": str, "domain": str,
+                              "section": str, "number": int, "heading": str, "text": str, "path": str,
+                              "short_path": str, "plan_title": str, "line_start": int, "line_end": int,
+                              "ord": int}, pk="id")
+        db["targets"].create({"clause_id": str, "doc_id": str, "ord": int, "indicator": str,
+                              "indicator_norm": str, "comparator": str, "value": float, "value_min": float,
+                              "value_max": float, "unit": str, "value_normalized": float, "value_text": str,
+                              "year": int, "baseline_year": int, "per": str, "qualifier": str,
+                              "evidence": str, "start": int, "end": int})
+        db["departments"].create({"clause_id": str, "doc_id": str, "ord": int, "name": str, "explicit": int,
+                                  "role": str, "evidence": str, "start": int, "end": int, "cue": str})
+        for table, cols in (("nodes", ["doc_id"]), ("nodes", ["parent_id"]), ("clauses", ["doc_id"]),
+                            ("clauses", ["short_path"]), ("targets", ["clause_id"]), ("targets", ["year"]),
+                            ("departments", ["clause_id"]), ("departments", ["name"])):
+            db[table].create_index(cols)
+
+    # ------------------------------------------------------------------ writes
+    def replace_documents(self, docs: Iterable[Document]) -> None:
+        """Replace each document's rows (nodes, clauses, targets, departments) in ONE transaction."""
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        with self.db.conn:
+            for doc in docs:
+                self._delete(doc.id)
+                self.db["documents"].insert({
+                    "id": doc.id, "source": doc.source, "sha256": doc.sha256, "title": doc.title,
+                    "meta": json.dumps(doc.meta, ensure_ascii=False),
+                    "warnings": json.dumps(doc.warnings, ensure_ascii=False), "ingested_at": now})
+                self.db["nodes"].insert_all((_row(n.to_dict()) for n in doc.nodes), batch_size=500)
+                self.db["clauses"].insert_all((_clause_row(c) for c in doc.clauses), batch_size=500)
+                self.db["targets"].insert_all(
+                    (dict(t.to_dict(), clause_id=c.id, doc_id=doc.id, ord=i)
+                     for c in doc.clauses for i, t in enumerate(c.targets)), batch_size=500)
+                self.db["departments"].insert_all(
+                    (dict(d.to_dict(), clause_id=c.id, doc_id=doc.id, ord=i)
+                     for c in doc.clauses for i, d in enumerate(c.departments)), batch_size=500)
+
+    def _delete(self, doc_id: str) -> None:
+        for table in ("documents", "nodes", "clauses", "targets", "departments"):
+            col = "id" if table == "documents" else "doc_id"
+            self.db.execute(f"DELETE FROM [{table}] WHERE [{col}] = ?", [doc_id])
+
+    # ------------------------------------------------------------------ reads
+    def documents(self) -> list[dict[str, Any]]:
+        """All documents as dicts (meta and warnings decoded), in id order."""
+        return [_decode(r) for r in self.db["documents"].rows_where(order_by="id")]
+
+    def document(self, doc_id: str) -> dict[str, Any]:
+        rows = list(self.db["documents"].rows_where("id = ?", [doc_id]))
+        if not rows:
+            raise NotFound(f"no document {doc_id!r}; `kb docs` lists them")
+        return _decode(rows[0])
+
+    def nodes(self, doc_id: Optional[str] = None) -> list[Node]:
+        """Nodes in document order (optionally of one document)."""
+        where, args = ("doc_id = ?", [doc_id]) if doc_id else (None, [])
+        return [Node(**_decode(r)) for r in self.db["nodes"].rows_where(where, args, order_by="doc_id, ord")]
+
+    def node(self, node_id: str) -> Node:
+        rows = list(self.db["nodes"].rows_where("id = ?", [node_id]))
+        if not rows:
+            raise NotFound(f"no node {node_id!r}")
+        return Node(**_decode(rows[0]))
+
+    def clauses(self, where: str | None = None, args: list | None = None, with_tags: bool = True) -> list[Clause]:
+        """Clauses in document order, optionally filtered by a SQL ``where`` on the clauses table."""
+        rows = list(self.db["clauses"].rows_where(where, args or [], order_by="doc_id, ord"))
+        clauses = [Clause(**_decode(r)) for r in rows]
+        if with_tags:
+            self.attach_tags(clauses)
+        return clauses
+
+    def clause(self, clause_id: str) -> Clause:
+        found = self.clauses("id = ?", [clause_id])
+        if not found:
+            raise NotFound(f"no clause {clause_id!r}; `kb clauses` lists ids")
+        return found[0]
+
+    def attach_tags(self, clauses: list[Clause]) -> None:
+        """Fill ``targets`` and ``departments`` of each clause from the tag tables."""
+        by_id = {c.id: c for c in clauses}
+        if not by_id:
+            return
+        for table, cls, attr in (("targets", Target, "targets"), ("departments", DepartmentTag, "departments")):
+            if table not in self.db.table_names():
+                continue
+            for r in self.db.query(f"SELECT * FROM [{table}] ORDER BY clause_id, ord"):
+                c = by_id.get(r["clause_id"])
+                if c is None:
+                    continue
+                r.pop("doc_id", None), r.pop("ord", None)
+                if table == "departments":
+                    r["explicit"] = bool(r["explicit"])
+                getattr(c, attr).append(cls(**r))
+
+    def targets(self) -> list[Target]:
+        return [Target(**{k: v for k, v in r.items() if k not in ("doc_id", "ord")})
+                for r in self.db.query("SELECT t.* FROM targets t JOIN clauses c ON c.id = t.clause_id "
+                                       "ORDER BY c.doc_id, c.ord, t.ord")]
+
+    def count(self, table: str) -> int:
+        return self.db[table].count
+
+
+def _row(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: (json.dumps(v, ensure_ascii=False) if k in _JSON_COLS else v) for k, v in d.items()}
+
+
+def _clause_row(c: Clause) -> dict[str, Any]:
+    d = c.to_dict()
+    d.pop("targets"), d.pop("departments")
+    return _row(d)
+
+
+def _decode(r: dict[str, Any]) -> dict[str, Any]:
+    return {k: (json.loads(v) if k in _JSON_COLS and isinstance(v, str) else v) for k, v in r.items()}

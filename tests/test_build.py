@@ -1,0 +1,109 @@
+"""Ingest pipeline and store: atomic generations, idempotent re-ingest, bad input."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from kb import layout
+from kb.base import KnowledgeBase
+from kb.build import ingest
+from kb.errors import InputError, NotFound
+from kb.store import Store
+
+from conftest import SEED
+
+
+def snapshot(index_dir):
+    """Everything a reader sees: the manifest and every row of every table."""
+    manifest = (index_dir / "manifest.json").read_text("utf-8")
+    store = Store(layout.current_generation(index_dir) / layout.STORE_FILE, readonly=True)
+    rows = {t: list(store.db[t].rows_where(order_by="rowid")) for t in store.db.table_names()}
+    store.close()
+    for r in rows["documents"]:
+        r.pop("ingested_at")
+    return manifest, rows
+
+
+def test_seed_ingested(built_index):
+    kb = KnowledgeBase.open(built_index)
+    docs = kb.documents()
+    assert [d["id"] for d in docs] == ["czf-2022-8"]
+    assert docs[0]["meta"]["发文字号"] == "曾政发〔2022〕8号"
+    assert len(kb.clauses(plan="儿童", section="策略措施")) == 81
+    assert len(kb.clauses(plan="妇女", domain="妇女与健康", section="主要目标")) == 11
+
+
+def test_reingest_same_ids_and_counts(tmp_path, fake_embedder):
+    idx = tmp_path / "index"
+    ingest([SEED], idx, embedder=fake_embedder)
+    _, first = snapshot(idx)
+    ingest([SEED], idx, embedder=fake_embedder)
+    _, second = snapshot(idx)
+    assert {t: len(r) for t, r in first.items()} == {t: len(r) for t, r in second.items()}
+    assert [r["id"] for r in first["clauses"]] == [r["id"] for r in second["clauses"]]
+    assert len(list(idx.glob("gen-*"))) <= layout.KEEP_GENERATIONS
+
+
+def test_other_documents_stay(tmp_path, fake_embedder):
+    idx = tmp_path / "index"
+    other = tmp_path / "other.txt"
+    other.write_text("某区老年人发展规划(2021—2025年)\n\n一、主要任务\n\n1.完善养老服务体系。\n\n2.发展老年教育。\n", "utf-8")
+    ingest([SEED, other], idx, embedder=fake_embedder)
+    ingest([SEED], idx, embedder=fake_embedder)
+    ids = [d["id"] for d in KnowledgeBase.open(idx).documents()]
+    assert ids == ["czf-2022-8", "other"]
+
+
+@pytest.mark.parametrize("name,content,message", [
+    ("empty.txt", b"", "empty"),
+    ("blank.txt", b"   \n\n  ", "empty"),
+    ("binary.txt", bytes(range(256)) * 20, "binary"),
+    ("plan.pdf", b"%PDF-1.4 ...", "unsupported format '.pdf'"),
+    ("note.txt", "今天天气很好。\n\n我们去公园散步。\n".encode("utf-8"), "no plan structure"),
+])
+def test_bad_input_leaves_index_unchanged(built_index_copy, tmp_path, name, content, message):
+    before = snapshot(built_index_copy)
+    bad = tmp_path / name
+    bad.write_bytes(content)
+    with pytest.raises(InputError, match=message):
+        ingest([bad], built_index_copy)
+    assert snapshot(built_index_copy) == before
+    assert len(list(built_index_copy.glob("gen-*"))) == 1
+
+
+def test_missing_path(built_index_copy, tmp_path):
+    before = snapshot(built_index_copy)
+    with pytest.raises(InputError, match="no such file"):
+        ingest([tmp_path / "nope.txt"], built_index_copy)
+    assert snapshot(built_index_copy) == before
+
+
+def test_crash_mid_build_keeps_previous_index(built_index_copy, monkeypatch):
+    before = snapshot(built_index_copy)
+
+    def boom(*a, **k):
+        raise RuntimeError("simulated crash while building the search indexes")
+
+    monkeypatch.setattr("kb.indexes.build_search_indexes", boom)
+    with pytest.raises(RuntimeError):
+        ingest([SEED], built_index_copy)
+    assert snapshot(built_index_copy) == before
+    assert KnowledgeBase.open(built_index_copy).show("儿童/儿童安全/策略措施/3").clause.heading == "预防和控制儿童溺水"
+
+
+def test_show_by_id_and_path(built_index):
+    kb = KnowledgeBase.open(built_index)
+    r = kb.show("儿童/儿童安全/策略措施/3")
+    assert r.node.id == "czf-2022-8.ertong.p2.d2.m3"
+    assert [n.title for n in r.breadcrumb][1:] == [
+        "曾都区儿童发展规划(2021—2030年)", "发展领域、主要目标和策略措施", "儿童安全", "策略措施", "3"]
+    assert r.previous.heading == "建立健全儿童伤害防控体系"
+    assert r.next.heading == "预防和控制儿童道路交通伤害"
+    assert kb.show("czf-2022-8.ertong.p2.d2.m3").clause.text == r.clause.text
+    assert kb.show("儿童/组织实施/1").clause.heading == "坚持党的全面领导"
+    with pytest.raises(NotFound, match="matches 2 clauses"):
+        kb.show("组织实施/1")
+    with pytest.raises(NotFound):
+        kb.show("czf-2022-8.nope")
