@@ -20,7 +20,7 @@ from kb.store import Store
 from kb.types import Document
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
-KB_VERSION = "0.1.0"
+from kb import __version__ as KB_VERSION
 
 
 @dataclass

@@ -124,7 +124,11 @@ class Searcher:
         self.sparse = SparseIndex.load(self.gen / "sparse")
         self.dense = DenseIndex.load(self.gen / "dense")
         self.lexicon = Lexicon.load()
-        self.clauses = {c.id: c for c in self.store.clauses()}
+        clauses = self.store.clauses()
+        if indexes.corpus_sha256(clauses) != self.manifest.get("corpus_sha256"):
+            raise IndexStale("the search indexes do not match the stored clauses; rebuild them: "
+                             "kb ingest --rebuild corpus/")
+        self.clauses = {c.id: c for c in clauses}
         self.plan_keys = sorted({c.plan for c in self.clauses.values() if c.plan})
         self.indicators = sorted({t.indicator_norm or t.indicator for c in self.clauses.values() for t in c.targets})
         self.segmenter.warm_up()
