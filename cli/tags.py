@@ -1,0 +1,124 @@
+"""`kb targets` and `kb departments`: the numeric targets and responsible bodies tagged on
+clauses (issue 3). Each command is the ``KnowledgeBase`` call of the same name plus output
+formatting; see ``kb.base.KnowledgeBase.targets`` / ``departments`` / ``department``."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.table import Table
+
+from cli.common import IndexOpt, JsonOpt, emit_json, err, handle_errors, open_kb, out
+from cli.main import app
+from kb.errors import KbError
+
+
+@app.command()
+@handle_errors
+def targets(plan: Optional[str] = typer.Option(None, "--plan", help="Plan short name, e.g. 儿童."),
+            domain: Optional[str] = typer.Option(None, "--domain", help="发展领域, e.g. 儿童与健康."),
+            year: Optional[int] = typer.Option(None, "--year", help="Target year, e.g. 2025 or 2030."),
+            indicator: Optional[str] = typer.Option(None, "--indicator", help="Part of an indicator name, e.g. 近视率."),
+            csv: Optional[Path] = typer.Option(None, "--csv", help="Write the targets to this CSV file "
+                                               "(UTF-8 with BOM, opens in Excel with Chinese intact).",
+                                               dir_okay=False),
+            index: Optional[Path] = IndexOpt, json: bool = JsonOpt) -> None:
+    """List numeric (and direction-only) targets: a table, --json objects with clause_id, or --csv FILE."""
+    kb = open_kb(index)
+    filters = dict(plan=plan, domain=domain, year=year, indicator=indicator)
+    rows = kb.targets(**filters)
+    if csv is not None:
+        _write_csv(csv, kb.targets_csv(**filters))
+        err.print(f"wrote {len(rows)} targets to {csv}", highlight=False)
+    if json:
+        return emit_json([t.to_dict() for t in rows])
+    if csv is not None:
+        return
+    if not rows:
+        err.print("no targets match these filters; `kb targets` lists them all", highlight=False)
+        return
+    paths = {c.id: c.short_path for c in kb.clauses()}
+    t = Table(title=f"{len(rows)} targets")
+    for col in ("path", "indicator", "comparator", "value", "year", "qualifier"):
+        t.add_column(col, overflow="fold")
+    for r in rows:
+        t.add_row(paths.get(r.clause_id, r.clause_id or ""), r.indicator, r.comparator, _value(r),
+                  str(r.year) if r.year else "", r.qualifier or "")
+    out.print(t)
+
+
+def _value(t) -> str:
+    """Value and unit as written in the table: 9 1/100000, 2–3所, 98%."""
+    if t.comparator == "range" and t.value_min is not None and t.value_max is not None:
+        val = f"{t.value_min:g}–{t.value_max:g}"
+    elif t.value is None:
+        return ""
+    else:
+        val = f"{t.value:g}"
+    unit = t.unit or ""
+    return f"{val} {unit}" if unit.startswith("1/") else f"{val}{unit}"
+
+
+def _write_csv(path: Path, text: str) -> None:
+    """Write ``text`` as UTF-8 with BOM; an unwritable path becomes a KbError."""
+    try:
+        path.write_text(text, encoding="utf-8-sig", newline="")
+    except OSError as e:
+        raise KbError(f"cannot write {path}: {e.strerror}; check the folder exists and is writable") from e
+
+
+@app.command()
+@handle_errors
+def departments(name: Optional[str] = typer.Argument(
+                    None, help="A body (区教育局), alias (卫健) or group (公检法司); omit to list all bodies."),
+                index: Optional[Path] = IndexOpt, json: bool = JsonOpt) -> None:
+    """List responsible bodies with clause counts, or one body's clauses (explicit first).
+
+    An unknown name exits 1 and suggests close names. A name standing for several bodies
+    (区妇儿工委及其办公室, 公检法司) shows each; with --json that is a list of objects."""
+    kb = open_kb(index)
+    if name is None:
+        rows = kb.departments()
+        if json:
+            return emit_json(rows)
+        return _print_bodies(rows)
+    found = _lookup(kb, name)
+    if json:
+        return emit_json(found[0] if len(found) == 1 else found)
+    for body in found:
+        _print_body(body)
+
+
+def _lookup(kb, name: str) -> list[dict[str, Any]]:
+    """``kb.department`` for each body ``name`` stands for (one, or several for a group)."""
+    from kb.departments import Lexicon
+
+    bodies = Lexicon.load().expand(name)
+    return [kb.department(b) for b in bodies] if len(bodies) > 1 else [kb.department(name)]
+
+
+def _print_bodies(rows: list[dict[str, Any]]) -> None:
+    t = Table(title=f"{len(rows)} bodies (clauses naming them / inferred from subject matter)")
+    for col, justify in (("body", "left"), ("type", "left"), ("explicit", "right"), ("inferred", "right")):
+        t.add_column(col, justify=justify)
+    for r in rows:
+        t.add_row(r["name"], r.get("type") or "", str(r["explicit"]), str(r["inferred"]))
+    out.print(t)
+
+
+def _print_body(body: dict[str, Any]) -> None:
+    clauses = body["clauses"]
+    n_exp = sum(1 for c in clauses if c["explicit"])
+    if not clauses:
+        err.print(f"no clauses tag {body['name']}", highlight=False)
+        return
+    t = Table(title=f"{body['name']}: {n_exp} explicit, {len(clauses) - n_exp} inferred clauses")
+    for col in ("path", "role", "evidence", "text"):
+        t.add_column(col, overflow="fold")
+    for c in clauses:
+        how = c["evidence"] if c["explicit"] else f"推断:{c['cue']}"
+        role = ("★lead" if c["role"] == "lead" else c["role"]) if c["explicit"] else "inferred"
+        text = c["text"].replace("\n", " ")
+        t.add_row(c["short_path"], role, how or "", text[:60] + ("…" if len(text) > 60 else ""))
+    out.print(t)
