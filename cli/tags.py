@@ -38,13 +38,12 @@ def targets(plan: Optional[str] = typer.Option(None, "--plan", help="Plan short 
     if not rows:
         err.print("no targets match these filters; `kb targets` lists them all", highlight=False)
         return
-    paths = {c.id: c.short_path for c in kb.clauses()}
     t = Table(title=f"{len(rows)} targets")
-    for col in ("path", "indicator", "comparator", "value", "year", "qualifier"):
+    for col in ("path", "indicator", "comparator", "value", "year ((…) = plan end)", "qualifier"):
         t.add_column(col, overflow="fold")
     for r in rows:
-        t.add_row(paths.get(r.clause_id, r.clause_id or ""), r.indicator, r.comparator, _value(r),
-                  str(r.year) if r.year else "", r.qualifier or "")
+        year = str(r.year) if r.year else (f"({r.year_implied})" if r.year_implied else "")
+        t.add_row(r.short_path or r.clause_id or "", r.indicator, r.comparator, _value(r), year, r.qualifier or "")
     out.print(t)
 
 
@@ -83,19 +82,11 @@ def departments(name: Optional[str] = typer.Argument(
         if json:
             return emit_json(rows)
         return _print_bodies(rows)
-    found = _lookup(kb, name)
+    found = kb.departments_named(name)
     if json:
         return emit_json(found[0] if len(found) == 1 else found)
     for body in found:
         _print_body(body)
-
-
-def _lookup(kb, name: str) -> list[dict[str, Any]]:
-    """``kb.department`` for each body ``name`` stands for (one, or several for a group)."""
-    from kb.departments import Lexicon
-
-    bodies = Lexicon.load().expand(name)
-    return [kb.department(b) for b in bodies] if len(bodies) > 1 else [kb.department(name)]
 
 
 def _print_bodies(rows: list[dict[str, Any]]) -> None:

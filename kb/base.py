@@ -105,16 +105,21 @@ class KnowledgeBase:
     # ------------------------------------------------------------------ tags
     def targets(self, plan: Optional[str] = None, domain: Optional[str] = None, year: Optional[int] = None,
                 indicator: Optional[str] = None) -> list:
-        """Targets (kb.types.Target, with clause_id) filtered exactly by plan, domain and
-        year, and by ``indicator`` as a substring of the indicator name."""
+        """Targets (kb.types.Target with clause_id and short_path) filtered exactly by plan and
+        domain, by ``year`` as written or implied by the plan period (``Target.meets_year``:
+        --year 2030 includes the undated goals of a 2021—2030 plan, marked by year=None,
+        year_implied=2030), and by ``indicator`` as a substring of the indicator name.
+        Raises QueryError for an unknown plan or domain."""
+        self._check_filters(plan=plan, domain=domain)
         clauses = {c.id: c for c in self.store.clauses(with_tags=False)}
         out = []
         for t in self.store.targets():
             c = clauses[t.clause_id]
-            if (plan and c.plan != plan) or (domain and c.domain != domain) or (year and t.year != year):
+            if (plan and c.plan != plan) or (domain and c.domain != domain) or (year and not t.meets_year(year)):
                 continue
             if indicator and indicator not in t.indicator and indicator not in (t.indicator_norm or ""):
                 continue
+            t.short_path = c.short_path
             out.append(t)
         return out
 
@@ -124,15 +129,14 @@ class KnowledgeBase:
         import csv
         import io
 
-        clauses = {c.id: c for c in self.store.clauses(with_tags=False)}
         cols = ["clause_id", "short_path", "indicator", "indicator_norm", "comparator", "value", "value_min",
-                "value_max", "unit", "value_normalized", "value_text", "year", "baseline_year", "per",
-                "qualifier", "evidence"]
+                "value_max", "unit", "value_normalized", "value_text", "year", "year_implied", "baseline_year",
+                "per", "qualifier", "evidence"]
         buf = io.StringIO()
         w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore", lineterminator="\r\n")
         w.writeheader()
         for t in self.targets(**filters):
-            w.writerow(dict(t.to_dict(), short_path=clauses[t.clause_id].short_path))
+            w.writerow(t.to_dict())
         return buf.getvalue()
 
     def departments(self) -> list[dict[str, Any]]:
@@ -145,7 +149,15 @@ class KnowledgeBase:
             "SELECT name, sum(explicit) AS explicit, count(DISTINCT clause_id) - sum(explicit) AS inferred "
             "FROM (SELECT name, clause_id, max(explicit) AS explicit FROM departments GROUP BY name, clause_id) "
             "GROUP BY name ORDER BY explicit DESC, inferred DESC, name")
-        return [dict(r, type=lex.type_of(r["name"]) if hasattr(lex, "type_of") else None) for r in rows]
+        return [dict(r, type=lex.type_of(r["name"])) for r in rows]
+
+    def departments_named(self, name: str) -> list[dict[str, Any]]:
+        """``department`` for each body a name stands for: a group such as 公检法司 or
+        区妇儿工委及其办公室 expands (by the lexicon) to several bodies. Raises NotFound."""
+        from kb.departments import Lexicon
+
+        bodies = Lexicon.load().expand(name.strip()) if name.strip() else []
+        return [self.department(b) for b in bodies] if len(bodies) > 1 else [self.department(name)]
 
     def department(self, name: str) -> dict[str, Any]:
         """A body's clauses, explicit tags first: {name, clauses: [clause dict + explicit, role,
@@ -153,13 +165,16 @@ class KnowledgeBase:
         from kb.departments import Lexicon
 
         lex = Lexicon.load()
+        if not name.strip():
+            raise NotFound("give a department name; `kb departments` lists them")
         canonical = lex.resolve(name)
         if canonical is None:
             close = lex.suggest(name)
             hint = f"; did you mean {', '.join(close)}?" if close else "; `kb departments` lists them"
             raise NotFound(f"unknown department {name!r}{hint}")
         tags = {r["clause_id"]: r for r in self.store.db.query(
-            "SELECT clause_id, max(explicit) AS explicit, max(role) AS role, max(evidence) AS evidence, "
+            "SELECT clause_id, max(explicit) AS explicit, "
+            "CASE WHEN max(role = 'lead') THEN 'lead' ELSE 'participant' END AS role, max(evidence) AS evidence, "
             "max(cue) AS cue FROM departments WHERE name = ? GROUP BY clause_id", [canonical])}
         clauses = self.store.clauses(f"id IN ({','.join('?' * len(tags))})", list(tags)) if tags else []
         clauses.sort(key=lambda c: (-tags[c.id]["explicit"], c.doc_id, c.ord))
@@ -194,15 +209,20 @@ class KnowledgeBase:
 
         An unknown filter value raises QueryError listing the known values."""
         where, args = [], []
-        for col, value in (("plan", plan), ("domain", domain), ("section", section), ("doc_id", doc)):
-            if value is None:
-                continue
-            known = [r[col] for r in self.store.db.query(f"SELECT DISTINCT [{col}] FROM clauses WHERE [{col}] IS NOT NULL")]
-            if value not in known:
-                raise QueryError(f"no {col} {value!r}; known: {', '.join(sorted(known))}")
+        for col, value in self._check_filters(plan=plan, domain=domain, section=section, doc_id=doc).items():
             where.append(f"[{col}] = ?")
             args.append(value)
         return self.store.clauses(" AND ".join(where) or None, args)
+
+    def _check_filters(self, **filters: Optional[str]) -> dict[str, str]:
+        """The given filters on clause columns; QueryError listing known values for an unknown one."""
+        active = {col: v for col, v in filters.items() if v is not None}
+        for col, value in active.items():
+            known = [r[col] for r in self.store.db.query(
+                f"SELECT DISTINCT [{col}] FROM clauses WHERE [{col}] IS NOT NULL")]
+            if value not in known:
+                raise QueryError(f"no {col} {value!r}; known: {', '.join(sorted(known))}")
+        return active
 
     def show(self, id_or_path: str) -> ShowResult:
         """A node by id (czf-2022-8.ertong.p2.d2.m3) or Chinese path (儿童/儿童安全/策略措施/3).

@@ -101,8 +101,12 @@ def tag_documents(docs: list[Document], progress: Optional[Progress] = None) -> 
     total = sum(len(d.clauses) for d in docs)
     done = 0
     for doc in docs:
+        period_end = {p["key"]: (p["period"] or [None, None])[1] for p in doc.meta.get("plans", [])}
         for c in doc.clauses:
             c.targets = extract_targets(c.text)
+            for t in c.targets:
+                if t.year is None:
+                    t.year_implied = period_end.get(c.plan)
             c.departments = tag_departments(c.text, lexicon)
             for t in c.targets:
                 t.clause_id = c.id

@@ -13,7 +13,7 @@ from typing import Any, Optional
 
 from kb import indexes
 from kb.errors import IndexStale, QueryError
-from kb.query import Intent, understand
+from kb.query import Intent, question_words, understand
 from kb.store import Store
 from kb.types import Clause
 
@@ -22,7 +22,8 @@ MODES = ("hybrid", "bm25", "dense")
 # One settings table, units in names (see docs/evaluation.md for how each was chosen).
 SETTINGS: dict[str, Any] = {
     "candidates_per_retriever": 100,  # depth of each ranked list fed to fusion
-    "fusion": "rrf",                   # rrf | weighted
+    "fusion": "weighted",              # rrf | weighted
+    "weighted_normalisation": "minmax",  # of each list before weighted fusion (kb.fuse)
     "rrf_k": 60,
     "weight_bm25": 1.0,
     "weight_dense": 1.0,
@@ -31,6 +32,8 @@ SETTINGS: dict[str, Any] = {
     "boost_department": 0.3,
     "boost_year": 0.1,
     "boost_indicator": 0.5,
+    "boost_domain": 0.3,               # the query names the clause's 发展领域
+    "boost_ordinal": 1.0,              # … and its number (第8条)
     "max_query_chars": 512,
     "max_k": 100,
 }
@@ -130,6 +133,7 @@ class Searcher:
                              "kb ingest --rebuild corpus/")
         self.clauses = {c.id: c for c in clauses}
         self.plan_keys = sorted({c.plan for c in self.clauses.values() if c.plan})
+        self.domains = sorted({c.domain for c in self.clauses.values() if c.domain})
         self.indicators = sorted({t.indicator_norm or t.indicator for c in self.clauses.values() for t in c.targets})
         self.segmenter.warm_up()
         embedder.embed_queries(["预热"])  # first call allocates the engine's buffers
@@ -147,25 +151,35 @@ class Searcher:
             raise QueryError(f"k must be between 1 and {SETTINGS['max_k']}")
         self.warm_up()
         query = (query or "")[: SETTINGS["max_query_chars"] * 4]
-        intent = understand(query, self.plan_keys, self.lexicon, self.indicators)
+        intent = understand(query, self.plan_keys, self.lexicon, self.indicators, self.domains)
         allowed, message = self.allowed_ids(filters or Filters())
         if allowed is not None and not allowed:
             return SearchResult([], intent, message)
-        tokens = self.segmenter.cut_query(query, SETTINGS["max_query_chars"])
+        tokens = self.query_tokens(query, intent)
         depth = SETTINGS["candidates_per_retriever"]
         lists: dict[str, list] = {}
         if mode in ("hybrid", "bm25"):
             lists["bm25"] = self.sparse.search(tokens, depth, allowed)
         if mode in ("hybrid", "dense") and intent.text.strip():
-            qvec = self.embedder.embed_queries([intent.text])[0]
+            qvec = self.embedder.embed_queries([intent.dense_text])[0]
             lists["dense"] = self.dense.search(qvec, depth, allowed)
         hits = self._fuse(lists)
         self._boost(hits, intent)
         hits.sort(key=lambda h: (-h.score, h.clause.doc_id, h.clause.ord))
-        hits = hits[:k]
+        hits = demote_duplicates(hits)[:k]
         for h in hits:
             h.matched_terms = matched_terms(tokens, h.clause.text)
         return SearchResult(hits, intent, message)
+
+    def query_tokens(self, query: str, intent: Intent) -> list[str]:
+        """BM25 tokens of ``query`` without question words (规划, 哪些, 措施…; kept when
+        nothing else is left), plus the tokens of its colloquial expansions."""
+        tokens = self.segmenter.cut_query(query, SETTINGS["max_query_chars"])
+        drop = question_words()
+        content = [t for t in tokens if t not in drop] or tokens
+        for term in intent.expansions:
+            content += [t for t in self.segmenter.cut_query(term) if t not in content]
+        return content
 
     def _fuse(self, lists: dict[str, list]) -> list[Hit]:
         from kb import fuse
@@ -176,7 +190,7 @@ class Searcher:
         if SETTINGS["fusion"] == "rrf":
             fused = fuse.rrf(rankings, k=SETTINGS["rrf_k"], weights=weights)
         else:
-            fused = fuse.weighted(rankings, weights)
+            fused = fuse.weighted(rankings, weights, SETTINGS["weighted_normalisation"])
         out = []
         for f in fused:
             clause = self.clauses.get(f.id)
@@ -201,6 +215,10 @@ class Searcher:
                 factor += SETTINGS["boost_year"]
             if intent.indicators and any((t.indicator_norm or t.indicator) in intent.indicators for t in c.targets):
                 factor += SETTINGS["boost_indicator"]
+            if intent.domains and c.domain in intent.domains:
+                factor += SETTINGS["boost_domain"]
+                if intent.number is not None and c.number == intent.number:
+                    factor += SETTINGS["boost_ordinal"]
             h.score *= factor
 
     # ------------------------------------------------------------------ filters
@@ -222,10 +240,22 @@ class Searcher:
                 return set(), f"unknown department {f.department!r}" + (f"; did you mean {', '.join(close)}?" if close else "")
             ids = {i for i in ids if any(d.name == name for d in self.clauses[i].departments)}
         if f.year is not None:
-            ids = {i for i in ids if any(t.year == f.year for t in self.clauses[i].targets)}
+            ids = {i for i in ids if any(t.meets_year(f.year) for t in self.clauses[i].targets)}
         if not ids:
             return ids, "no clause matches " + ", ".join(f"{k}={v!r}" for k, v in active.items())
         return ids, None
+
+
+def demote_duplicates(hits: list[Hit]) -> list[Hit]:
+    """Move a hit whose text repeats a better hit's text (a clause identical in both
+    plans, e.g. 组织实施 3) behind the distinct ones, so that it does not take a slot."""
+    seen: set[str] = set()
+    first, later = [], []
+    for h in hits:
+        key = "".join(h.clause.text.split())
+        (later if key in seen else first).append(h)
+        seen.add(key)
+    return first + later
 
 
 def matched_terms(tokens: list[str], text: str) -> list[str]:

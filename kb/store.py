@@ -62,7 +62,7 @@ class Store:
         db["targets"].create({"clause_id": str, "doc_id": str, "ord": int, "indicator": str,
                               "indicator_norm": str, "comparator": str, "value": float, "value_min": float,
                               "value_max": float, "unit": str, "value_normalized": float, "value_text": str,
-                              "year": int, "baseline_year": int, "per": str, "qualifier": str,
+                              "year": int, "year_implied": int, "baseline_year": int, "per": str, "qualifier": str,
                               "evidence": str, "start": int, "end": int})
         db["departments"].create({"clause_id": str, "doc_id": str, "ord": int, "name": str, "explicit": int,
                                   "role": str, "evidence": str, "start": int, "end": int, "cue": str})
@@ -85,8 +85,8 @@ class Store:
                 self.db["nodes"].insert_all((_row(n.to_dict()) for n in doc.nodes), batch_size=500)
                 self.db["clauses"].insert_all((_clause_row(c) for c in doc.clauses), batch_size=500)
                 self.db["targets"].insert_all(
-                    (dict(t.to_dict(), clause_id=c.id, doc_id=doc.id, ord=i)
-                     for c in doc.clauses for i, t in enumerate(c.targets)), batch_size=500)
+                    (_target_row(t, c.id, doc.id, i) for c in doc.clauses for i, t in enumerate(c.targets)),
+                    batch_size=500)
                 self.db["departments"].insert_all(
                     (dict(d.to_dict(), clause_id=c.id, doc_id=doc.id, ord=i)
                      for c in doc.clauses for i, d in enumerate(c.departments)), batch_size=500)
@@ -160,6 +160,12 @@ class Store:
 
 def _row(d: dict[str, Any]) -> dict[str, Any]:
     return {k: (json.dumps(v, ensure_ascii=False) if k in _JSON_COLS else v) for k, v in d.items()}
+
+
+def _target_row(t: Target, clause_id: str, doc_id: str, i: int) -> dict[str, Any]:
+    d = dict(t.to_dict(), clause_id=clause_id, doc_id=doc_id, ord=i)
+    d.pop("short_path")
+    return d
 
 
 def _clause_row(c: Clause) -> dict[str, Any]:

@@ -25,6 +25,9 @@ class Target:
     ``increase_by`` or, for qualitative goals with no number, ``increase`` / ``decrease``.
     ``value_normalized`` gives rates as a fraction of 1 (98% → 0.98, 9/100000 → 9e-05).
     ``start``/``end`` are character offsets of ``evidence`` in the clause text.
+    ``year`` is the year as written (None when the clause gives none); ``year_implied`` is
+    then the end of the plan's period (2030 for a 2021—2030 plan), the year an undated goal
+    is to be met by. ``short_path`` is filled when targets are listed on their own.
     """
 
     indicator: str
@@ -37,6 +40,7 @@ class Target:
     value_normalized: Optional[float] = None
     value_text: Optional[str] = None
     year: Optional[int] = None
+    year_implied: Optional[int] = None
     baseline_year: Optional[int] = None
     per: Optional[str] = None
     qualifier: Optional[str] = None
@@ -44,9 +48,14 @@ class Target:
     start: int = 0
     end: int = 0
     clause_id: Optional[str] = None
+    short_path: Optional[str] = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def meets_year(self, year: int) -> bool:
+        """True when the target is due in ``year``, as written or implied by the plan period."""
+        return self.year == year or (self.year is None and self.year_implied == year)
 
 
 @dataclass

@@ -207,9 +207,13 @@ def test_show_unknown_path(built_index):
 
 def test_targets_2030_json_has_maternal_mortality(built_index):
     rows = kb_json("targets", "--year", "2030", "--index", built_index)
-    assert rows and all(t["year"] == 2030 and t["clause_id"] for t in rows)
-    mmr = [t for t in rows if t["indicator"] == "孕产妇死亡率"]
+    assert rows and all(t["clause_id"] and t["short_path"] for t in rows)
+    assert all(t["year"] == 2030 or (t["year"] is None and t["year_implied"] == 2030) for t in rows)
+    mmr = [t for t in rows if t["indicator"] == "孕产妇死亡率" and t["year"] == 2030]
     assert len(mmr) == 1
+    # the undated 降低孕产妇死亡率 of 策略措施 3 is due by the plan's end, 2030
+    assert any(t["indicator"] == "孕产妇死亡率" and t["comparator"] == "decrease" and t["year_implied"] == 2030
+               for t in rows)
     t = mmr[0]
     assert (t["comparator"], t["value"], t["unit"]) == ("<=", 9, "1/100000")
     assert t["value_normalized"] == pytest.approx(9e-05)

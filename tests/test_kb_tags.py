@@ -56,7 +56,10 @@ def test_targets_two_years_from_one_sentence(base):
 
 def test_targets_filter_by_year(base):
     rows = base.targets(year=2030)
-    assert rows and all(t.year == 2030 for t in rows)
+    assert rows and all(t.year == 2030 or (t.year is None and t.year_implied == 2030) for t in rows)
+    # 2025 is written in a few goals only; undated goals of a 2021—2030 plan are due in 2030
+    assert all(t.year == 2025 for t in base.targets(year=2025))
+    assert sum(1 for t in rows if t.year == 2030) < len(rows)
     assert {"孕产妇死亡率", "产前筛查率", "新生儿死亡率", "婴儿死亡率"} <= {t.indicator for t in rows}
     assert _one(rows, indicator="婴儿死亡率").unit == "‰"
     assert _one(rows, indicator="婴儿死亡率").value == pytest.approx(4.5)
@@ -168,3 +171,21 @@ def test_group_name_is_not_a_single_body(base):
     assert Lexicon.load().expand("区妇儿工委及其办公室") == ["区妇儿工委", "区妇儿工委办公室"]
     with pytest.raises(NotFound):
         base.department("区妇儿工委及其办公室")
+
+
+def test_targets_unknown_filter_value_is_an_error(base):
+    from kb.errors import QueryError
+
+    with pytest.raises(QueryError, match="no plan '老年'; known: 儿童, 妇女"):
+        base.targets(plan="老年")
+
+
+@pytest.mark.parametrize("name,bodies", [("区妇儿工委及其办公室", ["区妇儿工委", "区妇儿工委办公室"]),
+                                         ("区教育局", ["区教育局"])])
+def test_departments_named_expands_groups(base, name, bodies):
+    assert [d["name"] for d in base.departments_named(name)] == bodies
+
+
+def test_empty_department_name(base):
+    with pytest.raises(NotFound, match="give a department name"):
+        base.department(" ")
