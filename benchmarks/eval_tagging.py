@@ -1,6 +1,6 @@
 """Score the taggers against the dev gold of the seed (曾政发〔2022〕8号).
 
-Usage: ``python benchmarks/eval_tagging.py [--gold-dir ../shared/eval] [--seed FILE]``
+Usage: ``python benchmarks/eval_tagging.py [--gold-dir tests/gold] [--seed FILE]``
 
 Prints target precision/recall over ``targets.dev.jsonl`` with every miss, explicit
 department recall over ``departments.jsonl``, and totals of targets and department tags
@@ -35,7 +35,7 @@ from kb.departments import Lexicon, tag_departments  # noqa: E402
 from kb.targets import extract_targets, normalize_indicator  # noqa: E402
 from kb.types import Target  # noqa: E402
 
-GOLD_DIR = ROOT.parent / "shared" / "eval"
+GOLD_DIR = ROOT / "tests" / "gold"  # copy of ../shared/eval
 SEED = ROOT / "corpus" / "zengdu" / "zengzhengfa-2022-8-women-children-plans.txt"
 
 

@@ -2,6 +2,7 @@
 (jieba dictionary, embedding model) loaded once per session."""
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -9,8 +10,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "corpus" / "zengdu" / "zengzhengfa-2022-8-women-children-plans.txt"
-# Gold data lives beside the repository (../shared/eval); a copy under tests/ is not kept.
-EVAL = Path(__import__("os").environ.get("KB_EVAL_DIR", ROOT.parent / "shared" / "eval"))
+# Development gold data: a copy of ../shared/eval (see tests/gold/README.md).
+EVAL = Path(os.environ.get("KB_EVAL_DIR", ROOT / "tests" / "gold"))
 
 
 @pytest.fixture(scope="session")
