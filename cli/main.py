@@ -104,7 +104,8 @@ def _node_label(n) -> str:
         return f"[dim]{n.id.rsplit('.', 1)[-1]}[/] {n.title}. {text[:40]}{'…' if len(text) > 40 else ''}"
     if n.kind == "item" and n.text:
         return f"[dim]{n.id.rsplit('.', 1)[-1]}[/] {n.title}"
-    style = {"document": "bold", "plan": "bold cyan", "part": "cyan", "domain": "green", "section": "yellow"}.get(n.kind, "")
+    style = {"document": "bold", "notice": "bold", "plan": "bold cyan", "part": "cyan", "domain": "green",
+             "item": "green", "section": "yellow"}.get(n.kind, "")
     return f"[{style}]{n.title}[/] [dim]{n.id}[/]" if style else n.title
 
 
