@@ -1,0 +1,306 @@
+"""The HTTP API and the search widget: thin routes over ``kb.base.KnowledgeBase``.
+
+Each route is the library call of the same name plus translation of named errors
+(``NotFound`` → 404, ``QueryError``/``InputError`` → 422, ``IndexMissing``/``IndexStale``
+→ 503). The knowledge base opens once, in the lifespan, with its search models warmed;
+an upload (``POST /api/documents``, only with an admin token) ingests into a new index
+generation and then swaps the app's reference, so readers keep answers from the old
+index until the new one is complete.
+
+Run: ``kb serve`` or ``uvicorn --factory api.app:app_from_env``.
+
+>>> from fastapi.testclient import TestClient
+>>> with TestClient(create_app(Settings(index_dir=Path("index")))) as c:   # doctest: +SKIP
+...     c.get("/api/search", params={"q": "儿童溺水"}).json()[0]["heading"]
+'预防和控制儿童溺水'
+"""
+
+import logging
+import re
+import secrets
+import tempfile
+import threading
+from contextlib import asynccontextmanager, contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, AsyncIterator, Iterator, Literal, Optional
+
+import anyio
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path as PathParam, Query, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import RedirectResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api import models as m
+from api.settings import Settings
+from kb.base import KnowledgeBase
+from kb.errors import IndexMissing, IndexStale, InputError, KbError, NotFound, ParseError, QueryError
+
+log = logging.getLogger("kb.api")
+
+ERRORS = {404: {"model": m.Problem, "description": "Unknown id or name"},
+          503: {"model": m.Problem, "description": "No usable index: run `kb ingest`"}}
+CSV_BOM = "\ufeff"
+# The widget page may be framed by any portal; it loads only its own script and talks only
+# to this server. Inline styles are allowed for the widget's own <style> element.
+WIDGET_CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+              "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'")
+
+
+def create_app(settings: Settings, embedder=None) -> FastAPI:
+    """The FastAPI app for ``settings``; the knowledge base opens when the app starts.
+    ``embedder`` (see ``kb.embed``) is an already loaded model to use instead of the
+    one named in the index manifest (tests share one)."""
+    app = FastAPI(title="policy-kb 政策文件知识库", version="0.1.0", lifespan=_lifespan,
+                  description="Search, browse and ask questions of Chinese government plan documents.")
+    app.state.settings = settings
+    app.state.kb = None
+    app.state.embedder = embedder
+    app.state.kb_error = "the knowledge base is not open yet"
+    app.state.ingest_lock = threading.Lock()
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
+                           allow_methods=["GET"], allow_headers=[])
+    app.include_router(_read_routes(settings))
+    if settings.admin_token:
+        app.include_router(_admin_routes(settings))
+    app.include_router(_widget_routes())
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """``create_app`` with settings from the environment (for ``uvicorn --factory``)."""
+    return create_app(Settings.from_env())
+
+
+# ---------------------------------------------------------------------- lifecycle
+@asynccontextmanager
+async def _lifespan(app: FastAPI):
+    app.state.search_slots = anyio.Semaphore(app.state.settings.search_concurrency)
+    try:
+        app.state.kb = await run_in_threadpool(open_warm, app.state.settings.index_dir, app.state.embedder)
+    except (IndexMissing, IndexStale) as e:
+        app.state.kb_error = str(e)
+        log.warning("serving without an index: %s", e)
+    yield
+    if app.state.kb is not None:
+        app.state.kb.close()
+
+
+def open_warm(index_dir: Path, embedder=None) -> KnowledgeBase:
+    """Open the index and load its search models now, so no request pays for it.
+    ``embedder`` reuses an already loaded model (after an upload)."""
+    kb = KnowledgeBase.open(index_dir, embedder=embedder)
+    kb.warm_up()
+    return kb
+
+
+def get_kb(request: Request) -> KnowledgeBase:
+    """The knowledge base being served; 503 when there is none."""
+    kb = request.app.state.kb
+    if kb is None:
+        raise HTTPException(503, request.app.state.kb_error)
+    return kb
+
+
+KB = Annotated[KnowledgeBase, Depends(get_kb)]
+
+
+async def search_slot(request: Request) -> AsyncIterator[None]:
+    """Hold one of ``search_concurrency`` slots for the request: the query embedder uses
+    every core already, so running more at once only slows all of them. Waiting is async,
+    so queued requests hold no worker thread."""
+    async with request.app.state.search_slots:
+        yield
+
+
+Slot = Depends(search_slot)
+
+
+@contextmanager
+def http_errors() -> Iterator[None]:
+    """Re-raise the library's named errors as HTTP errors with the same message."""
+    try:
+        yield
+    except NotFound as e:
+        raise HTTPException(404, str(e)) from e
+    except (QueryError, InputError, ParseError) as e:
+        raise HTTPException(422, str(e)) from e
+    except (IndexMissing, IndexStale) as e:
+        raise HTTPException(503, str(e)) from e
+    except KbError as e:
+        raise HTTPException(500, str(e)) from e
+
+
+# ---------------------------------------------------------------------- read-only API
+def _read_routes(s: Settings) -> APIRouter:
+    r = APIRouter(responses=ERRORS)
+    Q = Annotated[str, Query(min_length=1, max_length=s.max_query_chars,
+                             description=f"Query, at most {s.max_query_chars} characters", examples=["儿童溺水"])]
+    K = Annotated[int, Query(ge=1, le=s.max_k, description=f"Number of results, 1–{s.max_k}")]
+    Plan = Annotated[Optional[str], Query(description="Plan short name: 妇女 or 儿童")]
+    Domain = Annotated[Optional[str], Query(description="发展领域, e.g. 儿童安全")]
+    Section = Annotated[Optional[str], Query(description="主要目标 or 策略措施")]
+    Year = Annotated[Optional[int], Query(ge=1900, le=2100, description="Target year, e.g. 2030")]
+
+    @r.get("/api/search", response_model=list[m.Hit], tags=["search"], dependencies=[Slot])
+    def search(kb: KB, q: Q, k: K = 10, plan: Plan = None, domain: Domain = None, section: Section = None,
+               department: Annotated[Optional[str], Query(description="Department, e.g. 区教育局")] = None,
+               year: Year = None,
+               mode: Annotated[Literal["hybrid", "bm25", "dense"],
+                               Query(description="hybrid (default), or one retriever alone")] = "hybrid"):
+        """Clauses ranked for ``q``, best first (as ``kb search --json``). Filters are exact:
+        when they match no clause the list is empty."""
+        with http_errors():
+            result = kb.search(q, k=k, plan=plan, domain=domain, section=section,
+                               department=department, year=year, mode=mode)
+        return [h.to_dict() for h in result.hits]
+
+    @r.get("/api/ask", response_model=m.Answer, tags=["search"], dependencies=[Slot])
+    def ask(kb: KB, q: Q):
+        """A direct answer to a question, with the clauses it comes from (as ``kb ask --json``)."""
+        with http_errors():
+            return kb.ask(q).to_dict()
+
+    @r.get("/api/clauses/{key:path}", response_model=m.ShowResult, tags=["browse"])
+    def clause(kb: KB, key: Annotated[str, PathParam(description="Clause id (czf-2022-8.ertong.p2.d2.m3) "
+                                                                 "or Chinese path (儿童/儿童安全/策略措施/3)")]):
+        """One clause (or node) with breadcrumb, tags and neighbours (as ``kb show --json``)."""
+        with http_errors():
+            return kb.show(key).to_dict()
+
+    @r.get("/api/tree", response_model=list[m.Node], tags=["browse"])
+    def tree(kb: KB, doc: Annotated[Optional[str], Query(description="Document id (default: all)")] = None,
+             depth: Annotated[Optional[int], Query(ge=1, description="Levels below the document")] = None):
+        """Tree nodes in document order (as ``kb tree --json``)."""
+        with http_errors():
+            return [n.to_dict() for n in kb.tree(doc, depth)]
+
+    @r.get("/api/documents", response_model=list[m.Document], tags=["browse"])
+    def documents(kb: KB):
+        """Every ingested document with its metadata (as ``kb docs --json``)."""
+        with http_errors():
+            return kb.documents()
+
+    @r.get("/api/targets", response_model=list[m.Target], tags=["tags"],
+           responses={200: {"content": {"text/csv": {}}, "description": "JSON, or CSV (UTF-8 with BOM)"}})
+    def targets(kb: KB, plan: Plan = None, domain: Domain = None, year: Year = None,
+                indicator: Annotated[Optional[str], Query(description="Indicator, e.g. 孕产妇死亡率")] = None,
+                format: Annotated[Literal["json", "csv"], Query(description="json or csv")] = "json"):
+        """Numeric targets, filtered (as ``kb targets``); ``format=csv`` for spreadsheets."""
+        with http_errors():
+            if format == "csv":
+                text = kb.targets_csv(plan=plan, domain=domain, year=year, indicator=indicator)
+                return _csv(text, "targets.csv")
+            return [t.to_dict() for t in kb.targets(plan=plan, domain=domain, year=year, indicator=indicator)]
+
+    @r.get("/api/departments", response_model=list[m.DepartmentSummary], tags=["tags"])
+    def departments(kb: KB):
+        """Every department with its explicit and inferred clause counts."""
+        with http_errors():
+            return kb.departments()
+
+    @r.get("/api/departments/{name}", response_model=m.DepartmentDetail, tags=["tags"])
+    def department(kb: KB, name: Annotated[str, PathParam(description="Department, e.g. 区教育局")]):
+        """A department's clauses; unknown names → 404 with close matches."""
+        with http_errors():
+            return kb.department(name)
+
+    @r.get("/health", response_model=m.Health, tags=["service"])
+    def health(kb: KB):
+        """200 with what is being served, or 503 when no index is open."""
+        man = kb.manifest
+        return {"status": "ok", "generation": man["generation"], "documents": man.get("documents", 0),
+                "clauses": man.get("clauses", 0), "kb_version": man.get("kb_version"), "model": man.get("model")}
+
+    return r
+
+
+def _csv(text: str, filename: str) -> Response:
+    body = text if text.startswith(CSV_BOM) else CSV_BOM + text
+    return Response(body.encode("utf-8"), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+# ---------------------------------------------------------------------- admin: upload
+def _admin_routes(s: Settings) -> APIRouter:
+    bearer = HTTPBearer(auto_error=False, description="The server's KB_ADMIN_TOKEN")
+
+    def require_admin(creds: Annotated[Optional[HTTPAuthorizationCredentials], Depends(bearer)]) -> None:
+        if creds is None:
+            raise HTTPException(401, "send the admin token as `Authorization: Bearer <token>`",
+                                headers={"WWW-Authenticate": "Bearer"})
+        if not secrets.compare_digest(creds.credentials.encode(), s.admin_token.encode()):
+            raise HTTPException(403, "wrong admin token; check KB_ADMIN_TOKEN on the server")
+
+    r = APIRouter(dependencies=[Depends(require_admin)],
+                  responses={401: {"model": m.Problem}, 403: {"model": m.Problem}, 409: {"model": m.Problem},
+                             413: {"model": m.Problem}, 422: {"model": m.Problem}})
+
+    @r.post("/api/documents", response_model=m.IngestReport, status_code=201, tags=["admin"])
+    def upload(request: Request, file: UploadFile):
+        """Ingest one document (.txt or .html); re-uploading a document replaces it.
+
+        The index is rebuilt as a new generation; requests keep being answered from the old
+        one until the new one is complete and open."""
+        data = file.file.read(s.max_upload_bytes + 1)
+        if len(data) > s.max_upload_bytes:
+            raise HTTPException(413, f"document larger than {s.max_upload_bytes} bytes (KB_MAX_UPLOAD_BYTES)")
+        lock = request.app.state.ingest_lock
+        if not lock.acquire(blocking=False):
+            raise HTTPException(409, "another upload is being ingested; retry in a minute")
+        try:
+            old = request.app.state.kb
+            embedder = old.searcher.embedder if old is not None else request.app.state.embedder  # loaded once
+            report = _ingest_bytes(data, _safe_name(file.filename), s.index_dir, embedder)
+            with http_errors():
+                request.app.state.kb = open_warm(s.index_dir, embedder)  # requests on `old` finish there
+        finally:
+            lock.release()
+        return report.to_dict()
+
+    return r
+
+
+def _ingest_bytes(data: bytes, name: str, index_dir: Path, embedder=None):
+    """Write ``data`` under its own name (the document id may come from it) and ingest it."""
+    from kb.build import ingest
+
+    with tempfile.TemporaryDirectory(prefix="kb-upload-") as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(data)
+        with http_errors():
+            return ingest([path], index_dir, embedder=embedder)
+
+
+def _safe_name(filename: Optional[str]) -> str:
+    """The upload's base name with anything but letters, digits, ``.-_`` replaced."""
+    name = re.sub(r"[^\w.\-]", "_", Path(filename or "upload.txt").name).lstrip(".")
+    return name or "upload.txt"
+
+
+# ---------------------------------------------------------------------- widget
+def _widget_routes() -> APIRouter:
+    static = resources.files("api") / "static"
+    page = (static / "widget.html").read_bytes()
+    script = (static / "widget.js").read_bytes()
+    r = APIRouter(include_in_schema=False)
+    safe = {"X-Content-Type-Options": "nosniff", "Cache-Control": "public, max-age=300"}
+
+    @r.get("/")
+    def root():
+        return RedirectResponse("widget")
+
+    @r.get("/widget")
+    def widget_page():
+        return Response(page, media_type="text/html; charset=utf-8",
+                        headers={**safe, "Content-Security-Policy": WIDGET_CSP, "Referrer-Policy": "no-referrer"})
+
+    @r.get("/widget.js")
+    def widget_script():
+        return Response(script, media_type="text/javascript; charset=utf-8",
+                        headers={**safe, "Access-Control-Allow-Origin": "*"})
+
+    return r

@@ -1,0 +1,249 @@
+"""Pydantic response models: the JSON shapes of ``kb/types.py``'s ``to_dict()`` (the same
+as ``kb … --json``), described field by field so that ``/openapi.json`` documents them.
+
+The library's shapes are a contract (fields are added, never renamed or dropped);
+``tests/test_api.py`` checks that every field the library returns is declared here.
+"""
+from __future__ import annotations
+
+from typing import Any, Literal, Optional
+
+from pydantic import BaseModel, Field
+
+
+class Target(BaseModel):
+    """A numeric (or direction-only) target found in a clause, e.g. 2030年 孕产妇死亡率 ≤ 9/10万."""
+
+    indicator: str = Field(description="Indicator as written, e.g. 孕产妇死亡率")
+    comparator: str = Field(description=">=, <=, =, ~, range, decrease_by, increase_by, increase, decrease")
+    indicator_norm: str = Field("", description="Normalised indicator name")
+    value: Optional[float] = Field(None, description="The number as written (98 for 98%)")
+    value_min: Optional[float] = Field(None, description="Lower bound of a range")
+    value_max: Optional[float] = Field(None, description="Upper bound of a range")
+    unit: Optional[str] = Field(None, description="Unit as written: %, ‰, 1/100000, 岁, 人…")
+    value_normalized: Optional[float] = Field(None, description="Rates as a fraction of 1 (98% → 0.98)")
+    value_text: Optional[str] = Field(None, description="The value's surface text")
+    year: Optional[int] = Field(None, description="Target year as written, e.g. 2030; null when the clause gives none")
+    year_implied: Optional[int] = Field(None, description="When year is null: the end of the plan's period "
+                                                          "(2030 for a 2021—2030 plan), the year the goal is due")
+    baseline_year: Optional[int] = Field(None, description="Year the change is measured from")
+    per: Optional[str] = Field(None, description="Population the rate is per (每千人口…)")
+    qualifier: Optional[str] = Field(None, description="Qualifier such as 以上 / 以下 / 左右")
+    evidence: str = Field("", description="The text span the target was read from")
+    start: int = Field(0, description="Character offset of evidence in the clause text")
+    end: int = Field(0, description="End offset (exclusive) of evidence in the clause text")
+    clause_id: Optional[str] = Field(None, description="Id of the clause holding the target")
+    short_path: Optional[str] = Field(None, description="Path of that clause (when targets are listed on their own)")
+
+
+class DepartmentTag(BaseModel):
+    """A body responsible for a clause: explicit (named in the text) or inferred from a cue."""
+
+    name: str = Field(description="Canonical department name, e.g. 区教育局")
+    explicit: bool = Field(description="True when the text names the department")
+    role: str = Field("participant", description="lead (牵头/负责/组织) or participant")
+    evidence: Optional[str] = Field(None, description="Surface form in the text (explicit tags)")
+    start: Optional[int] = Field(None, description="Offset of evidence in the clause text")
+    end: Optional[int] = Field(None, description="End offset (exclusive) of evidence")
+    cue: Optional[str] = Field(None, description="Word that triggered an inferred tag")
+    clause_id: Optional[str] = Field(None, description="Id of the tagged clause")
+
+
+class Node(BaseModel):
+    """A node of the document tree (document, plan, part, domain, item, section, clause…)."""
+
+    id: str = Field(description="Stable URL-safe id, e.g. czf-2022-8.ertong.p2.d2.m3")
+    doc_id: str = Field(description="Id of the document")
+    kind: str = Field(description="document, plan, part, domain, item, section, clause, subitem or paragraph")
+    title: str = Field(description="Title (for clauses: the number)")
+    parent_id: Optional[str] = Field(None, description="Id of the parent node")
+    number: Optional[int] = Field(None, description="Number within the parent (（三） → 3)")
+    text: str = Field("", description="Own text of the node")
+    path: list[str] = Field(default_factory=list, description="Titles from the plan down to this node")
+    ord: int = Field(0, description="Position in document order")
+    line_start: Optional[int] = Field(None, description="First line (1-based) in the normalised source")
+    line_end: Optional[int] = Field(None, description="Last line (1-based) in the normalised source")
+
+
+class Clause(BaseModel):
+    """The unit of retrieval: a numbered clause with its context and tags."""
+
+    id: str = Field(description="Stable id, e.g. czf-2022-8.ertong.p2.d2.m3")
+    doc_id: str = Field(description="Id of the document")
+    plan: Optional[str] = Field(description="Plan short name: 妇女 or 儿童")
+    part: Optional[str] = Field(description="Part title without its numeral")
+    domain: Optional[str] = Field(description="发展领域, e.g. 儿童安全 (None outside part 二)")
+    section: Optional[str] = Field(description="主要目标 / 策略措施, or the item title in part 一")
+    number: Optional[int] = Field(description="Clause number within its section")
+    heading: Optional[str] = Field(description="Leading short sentence, e.g. 预防和控制儿童溺水")
+    text: str = Field(description="Full clause text")
+    path: list[str] = Field(default_factory=list, description="Titles from the plan down to the clause")
+    short_path: str = Field("", description="Chinese path accepted by /api/clauses, e.g. 儿童/儿童安全/策略措施/3")
+    plan_title: Optional[str] = Field(None, description="Full plan title")
+    line_start: Optional[int] = Field(None, description="First line (1-based) in the normalised source")
+    line_end: Optional[int] = Field(None, description="Last line (1-based)")
+    ord: int = Field(0, description="Position in document order")
+    targets: list[Target] = Field(default_factory=list, description="Numeric targets in the clause")
+    departments: list[DepartmentTag] = Field(default_factory=list, description="Responsible departments")
+
+
+class Hit(BaseModel):
+    """One search result (as ``kb search --json``)."""
+
+    id: str = Field(description="Clause id; GET /api/clauses/{id} shows it")
+    score: float = Field(description="Fused relevance score (higher is better)")
+    path: list[str] = Field(description="Breadcrumb titles from the plan down to the clause")
+    short_path: str = Field(description="Chinese path, e.g. 儿童/儿童安全/策略措施/3")
+    plan: Optional[str] = Field(description="Plan short name: 妇女 or 儿童")
+    domain: Optional[str] = Field(description="发展领域")
+    section: Optional[str] = Field(description="主要目标 / 策略措施 / item title")
+    number: Optional[int] = Field(description="Clause number")
+    heading: Optional[str] = Field(description="Leading short sentence of the clause")
+    text: str = Field(description="Clause text")
+    departments: list[DepartmentTag] = Field(description="Responsible departments")
+    targets: list[Target] = Field(description="Numeric targets")
+    matched_terms: list[str] = Field(description="Query terms found in the clause (for highlighting)")
+    doc_id: str = Field(description="Id of the document")
+    ranks: dict[str, Optional[int]] = Field(
+        default_factory=dict, description="1-based rank in each retriever (bm25, dense); null when absent")
+    raw_scores: dict[str, Optional[float]] = Field(
+        default_factory=dict, description="Raw score of each retriever; null when absent")
+
+
+class AskHit(Hit):
+    """A clause cited by an answer."""
+
+    low_confidence: bool = Field(description="True when the clause is only a suggestion")
+
+
+class Answer(BaseModel):
+    """A direct answer to a question (as ``kb ask --json``)."""
+
+    answer: Optional[str] = Field(description="The answer sentence, or null when none was found")
+    kind: Literal["target_value", "structure", "clauses", "not_found"] = Field(
+        description="How the answer was found")
+    hits: list[AskHit] = Field(description="Supporting clauses, best first")
+    targets: list[Target] = Field(description="Targets the answer is drawn from")
+    confident: bool = Field(description="False when nothing was found (kind not_found)")
+    confidence: Optional[float] = Field(None, description="Score in 0–1 behind `confident` (null for structural answers)")
+
+
+class Crumb(BaseModel):
+    """One step of a breadcrumb."""
+
+    id: str
+    kind: str
+    title: str
+
+
+class ChildRef(BaseModel):
+    """A child of a node."""
+
+    id: str
+    kind: str
+    title: str
+    number: Optional[int] = None
+
+
+class ClauseRef(BaseModel):
+    """The previous or next clause in document order."""
+
+    id: str
+    short_path: str
+    heading: Optional[str] = None
+
+
+class ShowResult(BaseModel):
+    """A node with its context: breadcrumb (root → node), the clause (null for
+    non-clause nodes), children and the neighbouring clauses."""
+
+    id: str
+    kind: str
+    title: str
+    node: Node
+    breadcrumb: list[Crumb]
+    clause: Optional[Clause] = None
+    children: list[ChildRef]
+    previous: Optional[ClauseRef] = None
+    next: Optional[ClauseRef] = None
+
+
+class Document(BaseModel):
+    """An ingested document."""
+
+    id: str = Field(description="Document id, from 发文字号 (曾政发〔2022〕8号 → czf-2022-8)")
+    source: str = Field(description="Path the document was ingested from")
+    title: str = Field(description="Notice title")
+    meta: dict[str, Any] = Field(description="Page-header fields under their Chinese keys "
+                                             "(索引号, 发文单位, 发文字号, 发布日期, 成文日期, 主送, plans…)")
+    sha256: Optional[str] = Field(None, description="sha256 of the source file")
+    warnings: list[str] = Field(default_factory=list, description="Parser warnings")
+    ingested_at: Optional[str] = Field(None, description="ISO time of the ingest (UTC)")
+    clauses: int = Field(description="Number of clauses")
+
+
+class DepartmentSummary(BaseModel):
+    """A department with the number of clauses that name it and that imply it."""
+
+    name: str = Field(description="Canonical name, e.g. 区教育局")
+    type: Optional[str] = Field(None, description="Kind of body from the lexicon")
+    explicit: int = Field(description="Clauses that name the department")
+    inferred: int = Field(description="Clauses tagged by inference from a cue")
+
+
+class DepartmentClause(Clause):
+    """A clause of a department, flagged explicit or inferred."""
+
+    explicit: bool = Field(description="True when the clause names the department")
+    role: Optional[str] = Field(None, description="lead (牵头/负责/组织) or participant")
+    evidence: Optional[str] = Field(None, description="Surface form of the department in the text")
+    cue: Optional[str] = Field(None, description="Word that triggered an inferred tag")
+
+
+class DepartmentDetail(BaseModel):
+    """A department and its clauses."""
+
+    name: str
+    clauses: list[DepartmentClause]
+
+
+class PlanSummary(BaseModel):
+    """Counts for one plan of an ingested document."""
+
+    doc_id: str
+    plan: str
+    title: str
+    domains: int
+    goals: int
+    measures: int
+    clauses: int
+    targets: int = 0
+    departments: int = 0
+
+
+class IngestReport(BaseModel):
+    """What an upload ingested."""
+
+    documents: list[str] = Field(description="Ids of the ingested documents")
+    plans: list[PlanSummary]
+    warnings: list[str]
+    seconds: float = Field(description="Wall time of the ingest, seconds")
+    generation: str = Field(description="Index generation now being served")
+    total_clauses: int = Field(description="Clauses in the whole index")
+
+
+class Health(BaseModel):
+    """Liveness and what is being served."""
+
+    status: Literal["ok"]
+    generation: str = Field(description="Index generation being served")
+    documents: int
+    clauses: int
+    kb_version: Optional[str] = None
+    model: Optional[str] = Field(None, description="Embedding model of the index")
+
+
+class Problem(BaseModel):
+    """An error: ``detail`` says what went wrong and what to do next."""
+
+    detail: str

@@ -1,0 +1,316 @@
+/*
+ * policy-kb search widget (政策文件知识库 · 条款搜索).
+ *
+ * Embed with one tag; the box is mounted right after the tag (or into data-target):
+ *
+ *   <script src="https://kb.example.gov.cn/widget.js"
+ *           data-endpoint="https://kb.example.gov.cn/"></script>
+ *
+ * data-endpoint  base URL of the policy-kb server (default: where widget.js came from);
+ *                the server must list the host page's origin in KB_CORS_ORIGINS.
+ * data-target    CSS selector of an element to mount into (optional).
+ * data-k         number of results (default 10).
+ * data-mode      "page" on the server's own /widget page: reads ?q= and ?clause=.
+ *
+ * No external assets. The UI lives in a shadow root, so host styles do not leak in.
+ * Every string from documents or queries is put in the DOM with textContent or
+ * createTextNode, never parsed as markup.
+ */
+(function () {
+  "use strict";
+
+  var script = document.currentScript;
+  if (!script) { return; }
+  var base = new URL(script.getAttribute("data-endpoint") || ".", script.src || location.href);
+  if (!/\/$/.test(base.pathname)) { base.pathname += "/"; }
+  var k = parseInt(script.getAttribute("data-k") || "10", 10) || 10;
+  var pageMode = script.getAttribute("data-mode") === "page";
+  var MAX_QUERY_CHARS = 200;
+
+  var CSS = [
+    ":host{all:initial;display:block;font-family:system-ui,-apple-system,'PingFang SC','Microsoft YaHei','Noto Sans CJK SC',sans-serif;",
+    "font-size:15px;line-height:1.6;color:#1f2328}",
+    "*{box-sizing:border-box}",
+    "form{display:flex;gap:8px;margin:0 0 12px}",
+    "input{flex:1;min-width:0;font:inherit;padding:8px 12px;border:1px solid #b7c0cc;border-radius:6px}",
+    "input:focus{outline:2px solid #c8161d33;border-color:#c8161d}",
+    "button{font:inherit;padding:8px 18px;border:0;border-radius:6px;background:#c8161d;color:#fff;cursor:pointer}",
+    ".status{color:#59636e;font-size:13px;min-height:1.4em;margin:0 0 8px}",
+    ".status.error{color:#b42318}",
+    ".answer{border:1px solid #f0c36d;background:#fff8e6;border-radius:8px;padding:10px 14px;margin:0 0 12px}",
+    ".answer h2{font-size:13px;margin:0 0 4px;color:#8a5a00}",
+    ".answer p{margin:0;font-size:16px}",
+    ".answer .hint{font-size:12px;color:#8a5a00}",
+    "ol{list-style:none;margin:0;padding:0}",
+    "li.hit{border-bottom:1px solid #e6e8eb;padding:10px 0}",
+    ".crumbs{font-size:12px;color:#59636e;margin:0}",
+    ".crumbs span+span:before{content:' › ';color:#9aa4ae}",
+    "h3{font-size:16px;margin:2px 0}",
+    "a{color:#0b57b0;text-decoration:none}a:hover{text-decoration:underline}",
+    ".text{margin:2px 0 6px;white-space:pre-wrap}",
+    "mark{background:#ffe58f;color:inherit;padding:0 1px;border-radius:2px}",
+    ".badges{display:flex;flex-wrap:wrap;gap:4px}",
+    ".badge{font-size:12px;border-radius:10px;padding:0 8px;border:1px solid}",
+    ".dept{background:#eef4ff;border-color:#b6ccf5;color:#1d4ed8}",
+    ".dept.inferred{background:#f6f8fa;border-color:#d0d7de;color:#59636e;border-style:dashed}",
+    ".target{background:#ecfdf3;border-color:#abefc6;color:#067647}",
+    ".meta{font-size:12px;color:#9aa4ae}",
+    ".nav{display:flex;justify-content:space-between;gap:8px;font-size:13px;margin-top:8px}"
+  ].join("\n");
+
+  var COMPARATORS = { ">=": "≥", "<=": "≤", "=": "=", "~": "约", "decrease_by": "下降", "increase_by": "提高",
+                      "increase": "提高", "decrease": "下降" };
+
+  // ------------------------------------------------------------------ DOM helpers
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) { e.className = cls; }
+    if (text !== undefined && text !== null) { e.textContent = String(text); }
+    return e;
+  }
+
+  function api(path, params) {
+    var url = new URL(path, base);
+    Object.keys(params || {}).forEach(function (key) {
+      if (params[key] !== undefined && params[key] !== null) { url.searchParams.set(key, params[key]); }
+    });
+    return url;
+  }
+
+  function clauseLink(id) {
+    var url = api("widget", { clause: id });
+    return url.href;
+  }
+
+  /* Append ``text`` to ``parent`` as text nodes, each occurrence of ``terms`` in a <mark> element. */
+  function highlight(parent, text, terms) {
+    text = String(text || "");
+    var lower = text.toLowerCase();
+    var marked = new Array(text.length);
+    (terms || []).forEach(function (term) {
+      term = String(term || "").toLowerCase();
+      if (!term) { return; }
+      for (var i = lower.indexOf(term); i !== -1; i = lower.indexOf(term, i + term.length)) {
+        for (var j = i; j < i + term.length; j++) { marked[j] = true; }
+      }
+    });
+    var start = 0;
+    for (var p = 1; p <= text.length; p++) {
+      if (p === text.length || !!marked[p] !== !!marked[start]) {
+        var part = text.slice(start, p);
+        parent.appendChild(marked[start] ? el("mark", null, part) : document.createTextNode(part));
+        start = p;
+      }
+    }
+  }
+
+  function targetText(t) {
+    var value = "";
+    if (t.comparator === "range" && t.value_min !== null && t.value_max !== null) {
+      value = t.value_min + "–" + t.value_max + (t.unit || "");
+    } else if (t.value_text) {
+      value = t.value_text;
+    } else if (t.value !== null && t.value !== undefined) {
+      value = t.value + (t.unit || "");
+    }
+    var cmp = COMPARATORS[t.comparator] || "";
+    var year = t.year ? t.year + "年" : (t.year_implied ? t.year_implied + "年前" : "");
+    return [year, t.indicator, cmp, value].filter(Boolean).join(" ");
+  }
+
+  /* A title for a clause without a heading: 儿童安全 · 主要目标 第2条. */
+  function plainTitle(c) {
+    var where = [c.domain, c.section].filter(Boolean).join(" · ");
+    return (where + (c.number !== null && c.number !== undefined ? " 第" + c.number + "条" : "")).trim() || c.short_path;
+  }
+
+  function badges(item) {
+    var box = el("div", "badges");
+    (item.departments || []).forEach(function (d) {
+      var b = el("span", "badge dept" + (d.explicit ? "" : " inferred"), (d.role === "lead" ? "牵头 " : "") + d.name);
+      b.title = d.explicit ? "文中明确提及：" + (d.evidence || d.name) : "根据“" + (d.cue || "") + "”推断";
+      box.appendChild(b);
+    });
+    (item.targets || []).forEach(function (t) {
+      var b = el("span", "badge target", "目标 " + targetText(t));
+      b.title = t.evidence || "";
+      box.appendChild(b);
+    });
+    return box;
+  }
+
+  function crumbs(titles) {
+    var nav = el("p", "crumbs");
+    titles.forEach(function (t) { nav.appendChild(el("span", null, t)); });
+    return nav;
+  }
+
+  // ------------------------------------------------------------------ UI
+  var host = el("div", "policy-kb-widget");
+  var selector = script.getAttribute("data-target");
+  var mount = selector ? document.querySelector(selector) : null;
+  if (mount) { mount.appendChild(host); } else { script.parentNode.insertBefore(host, script.nextSibling); }
+  var root = host.attachShadow ? host.attachShadow({ mode: "open" }) : host;
+  root.appendChild(el("style", null, CSS));
+
+  var form = el("form");
+  form.setAttribute("role", "search");
+  var input = el("input");
+  input.type = "search";
+  input.name = "q";
+  input.maxLength = MAX_QUERY_CHARS;
+  input.placeholder = "搜索政策条款，如：儿童溺水、孕产妇死亡率目标";
+  input.setAttribute("aria-label", "搜索政策条款");
+  input.autocomplete = "off";
+  var button = el("button", null, "搜索");
+  button.type = "submit";
+  form.appendChild(input);
+  form.appendChild(button);
+  var status = el("p", "status");
+  status.setAttribute("aria-live", "polite");
+  var answerBox = el("section", "answer");
+  answerBox.hidden = true;
+  var results = el("ol", "results");
+  [form, status, answerBox, results].forEach(function (n) { root.appendChild(n); });
+
+  function clear(node) { while (node.firstChild) { node.removeChild(node.firstChild); } }
+
+  function setStatus(text, isError) {
+    status.textContent = text;
+    status.className = "status" + (isError ? " error" : "");
+  }
+
+  function errorText(body, resp) {
+    var d = body && body.detail;
+    if (Array.isArray(d) && d.length) { d = d[0].msg; }
+    return "出错了（" + resp.status + "）：" + (typeof d === "string" ? d : resp.statusText);
+  }
+
+  var seq = 0;
+  var inflight = null;
+
+  function getJSON(url, signal) {
+    return fetch(url, { signal: signal, credentials: "omit", headers: { "Accept": "application/json" } })
+      .then(function (resp) {
+        return resp.json().catch(function () { return null; }).then(function (body) {
+          if (!resp.ok) { throw new Error(errorText(body, resp)); }
+          return body;
+        });
+      });
+  }
+
+  function run(q) {
+    q = q.trim();
+    if (inflight) { inflight.abort(); }
+    var mine = ++seq;
+    clear(results);
+    answerBox.hidden = true;
+    if (!q) { setStatus(""); return; }
+    inflight = new AbortController();
+    setStatus("正在搜索“" + q + "”…");
+    getJSON(api("api/search", { q: q, k: k }), inflight.signal).then(function (hits) {
+      if (mine !== seq) { return; }
+      setStatus(hits.length ? "“" + q + "” 共 " + hits.length + " 条相关条款" : "没有找到与“" + q + "”相关的条款");
+      hits.forEach(function (h) { results.appendChild(renderHit(h)); });
+    }).catch(function (e) {
+      if (mine === seq && e.name !== "AbortError") { setStatus(e.message, true); }
+    });
+    getJSON(api("api/ask", { q: q }), inflight.signal).then(function (a) {
+      if (mine === seq) { renderAnswer(a); }
+    }).catch(function () { /* the answer box is optional */ });
+  }
+
+  function renderHit(h) {
+    var li = el("li", "hit");
+    li.setAttribute("data-id", h.id);
+    li.appendChild(crumbs(h.path || []));
+    var title = el("h3");
+    var a = el("a", null);
+    a.href = clauseLink(h.id);
+    a.target = "_blank";
+    a.rel = "noopener noreferrer";
+    highlight(a, h.heading || plainTitle(h), h.matched_terms);
+    title.appendChild(a);
+    li.appendChild(title);
+    var text = el("p", "text");
+    highlight(text, h.text, h.matched_terms);
+    li.appendChild(text);
+    li.appendChild(badges(h));
+    li.appendChild(el("p", "meta", h.short_path));
+    return li;
+  }
+
+  function renderAnswer(a) {
+    clear(answerBox);
+    if (!a || a.answer === null || a.answer === undefined || a.kind === "not_found") { answerBox.hidden = true; return; }
+    answerBox.appendChild(el("h2", null, "直接回答"));
+    answerBox.appendChild(el("p", null, a.answer));
+    if (!a.confident) { answerBox.appendChild(el("span", "hint", "（仅供参考，请核对原文）")); }
+    var src = a.hits && a.hits[0];
+    if (src) {
+      var link = el("a", "meta", "出处：" + src.short_path);
+      link.href = clauseLink(src.id);
+      link.target = "_blank";
+      link.rel = "noopener noreferrer";
+      answerBox.appendChild(el("br"));
+      answerBox.appendChild(link);
+    }
+    answerBox.hidden = false;
+  }
+
+  /* The clause page (/widget?clause=ID): breadcrumb, full text, tags, neighbours. */
+  function showClause(id) {
+    setStatus("正在加载条款…");
+    getJSON(api("api/clauses/" + encodeURIComponent(id))).then(function (r) {
+      setStatus("");
+      var li = el("li", "hit");
+      li.setAttribute("data-id", r.id);
+      li.appendChild(crumbs(r.breadcrumb.filter(function (c) { return c.kind !== "document"; })
+                                        .map(function (c) { return c.title; })));
+      var c = r.clause;
+      li.appendChild(el("h3", null, c ? (c.heading || plainTitle(c)) : r.title));
+      li.appendChild(el("p", "text", c ? c.text : r.node.text));
+      if (c) {
+        li.appendChild(badges(c));
+        li.appendChild(el("p", "meta", c.short_path + " · 第 " + c.line_start + "–" + c.line_end + " 行 · " + c.id));
+      }
+      var nav = el("div", "nav");
+      [["← 上一条：", r.previous], ["下一条：", r.next]].forEach(function (pair) {
+        var span = el("span");
+        if (pair[1]) {
+          var a = el("a", null, pair[0] + (pair[1].heading || pair[1].short_path));
+          a.href = clauseLink(pair[1].id);
+          span.appendChild(a);
+        }
+        nav.appendChild(span);
+      });
+      li.appendChild(nav);
+      results.appendChild(li);
+    }).catch(function (e) { setStatus(e.message, true); });
+  }
+
+  var timer = null;
+  var composing = false;
+  input.addEventListener("compositionstart", function () { composing = true; });
+  input.addEventListener("compositionend", function () { composing = false; schedule(); });
+  input.addEventListener("input", function () { if (!composing) { schedule(); } });
+  function schedule() {
+    clearTimeout(timer);
+    timer = setTimeout(function () { run(input.value); }, 300);
+  }
+  form.addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    clearTimeout(timer);
+    run(input.value);
+  });
+
+  if (pageMode) {
+    var params = new URLSearchParams(location.search);
+    if (params.get("clause")) {
+      showClause(params.get("clause"));
+    } else if (params.get("q")) {
+      input.value = params.get("q").slice(0, MAX_QUERY_CHARS);
+      run(input.value);
+    }
+  }
+}());

@@ -1,0 +1,152 @@
+"""Load test of ``GET /api/search``: requests/s and latency p50/p99 at 1, 10 and 50
+concurrent clients (httpx async, loopback only, bounded in time).
+
+Starts ``kb serve`` on a free 127.0.0.1 port over ``--index`` (or uses ``--url`` of a
+server already running on loopback), then for each level runs that many clients, each
+sending its next query as soon as the previous answer arrives, for ``--seconds``.
+Queries cycle through the development questions (tests/gold/questions.dev.jsonl).
+Client and server share the machine, so the figures are a floor.
+
+Run: ``python benchmarks/bench_api.py --index index [--seconds 15] [--clients 1 10 50] [--json]``
+Exit status 1 when any request failed (non-200 or transport error).
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+from urllib.parse import urlsplit
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+QUESTIONS = ROOT / "tests" / "gold" / "questions.dev.jsonl"
+FALLBACK_QUERIES = ["儿童溺水", "孕产妇死亡率", "家庭暴力", "区教育局负责哪些工作", "2030年目标", "妇女就业"]
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def queries() -> list[str]:
+    """The development questions (at most 200 characters each), or a small fixed set."""
+    if not QUESTIONS.exists():
+        return FALLBACK_QUERIES
+    qs = [json.loads(line)["q"] for line in QUESTIONS.read_text("utf-8").splitlines() if line.strip()]
+    return [q[:200] for q in qs] or FALLBACK_QUERIES
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def kb_serve(index: Path, timeout_s: float = 120) -> Iterator[str]:
+    """Run ``kb serve`` on a free loopback port; yields its base URL."""
+    port = free_port()
+    exe = Path(sys.executable).with_name("kb")
+    env = {k: v for k, v in os.environ.items() if k not in ("KB_ADMIN_TOKEN", "KB_CORS_ORIGINS")}
+    proc = subprocess.Popen([str(exe) if exe.exists() else "kb", "serve", "--host", "127.0.0.1",
+                             "--port", str(port), "--index", str(index)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout_s
+        while not _healthy(base):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise SystemExit(f"kb serve did not start: {proc.stderr.read().decode('utf-8', 'replace')}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _healthy(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/health", timeout=2).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+async def run_level(base: str, clients: int, seconds: float, qs: list[str]) -> dict:
+    """``clients`` closed-loop clients for ``seconds``: req/s, p50/p99 ms, errors."""
+    latencies: list[float] = []
+    errors = 0
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as http:
+        start = time.perf_counter()
+        deadline = start + seconds
+
+        async def client(i: int) -> None:
+            nonlocal errors
+            n = i
+            while time.perf_counter() < deadline:
+                q = qs[n % len(qs)]
+                n += clients
+                t0 = time.perf_counter()
+                try:
+                    r = await http.get("/api/search", params={"q": q, "k": 10})
+                    ok = r.status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                if ok:
+                    latencies.append(time.perf_counter() - t0)
+                else:
+                    errors += 1
+
+        await asyncio.gather(*(client(i) for i in range(clients)))
+        elapsed = time.perf_counter() - start
+    ms = sorted(x * 1000 for x in latencies)
+    return {"clients": clients, "requests": len(ms), "errors": errors, "seconds": round(elapsed, 2),
+            "req_per_s": round(len(ms) / elapsed, 1),
+            "p50_ms": round(statistics.median(ms), 1) if ms else None,
+            "p99_ms": round(ms[min(len(ms) - 1, int(len(ms) * 0.99))], 1) if ms else None}
+
+
+def bench(base: str, levels: list[int], seconds: float) -> list[dict]:
+    qs = queries()
+    asyncio.run(run_level(base, 2, 3, qs))  # warm-up: caches, first-call allocations
+    return [asyncio.run(run_level(base, c, seconds, qs)) for c in levels]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--index", type=Path, default=Path(os.environ.get("KB_INDEX") or "index"))
+    ap.add_argument("--url", help="A running server on loopback (default: start kb serve)")
+    ap.add_argument("--seconds", type=float, default=15, help="Duration of each level, seconds")
+    ap.add_argument("--clients", type=int, nargs="+", default=[1, 10, 50])
+    ap.add_argument("--json", action="store_true", help="Print the results as JSON")
+    args = ap.parse_args(argv)
+    if args.url and urlsplit(args.url).hostname not in LOOPBACK:
+        ap.error("--url must be a loopback address (127.0.0.1, localhost, ::1)")
+    if args.url:
+        rows = bench(args.url.rstrip("/"), args.clients, args.seconds)
+    else:
+        with kb_serve(args.index) as base:
+            rows = bench(base, args.clients, args.seconds)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        print(f"GET /api/search (k=10), {os.cpu_count()} CPUs, {args.seconds:g} s per level")
+        print(f"{'clients':>7} {'requests':>8} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6}")
+        for r in rows:
+            print(f"{r['clients']:>7} {r['requests']:>8} {r['req_per_s']:>7} {r['p50_ms']:>7} {r['p99_ms']:>7} "
+                  f"{r['errors']:>6}")
+    return 1 if any(r["errors"] for r in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,190 @@
+"""The search widget in a real browser: Debian's chromium driven by Playwright, against
+`kb serve` started as a subprocess on 127.0.0.1 over the seed index.
+
+Skipped when chromium or Playwright is absent (`.ci/run` installs both). Set
+KB_UPDATE_SCREENSHOT=1 to refresh docs/widget.png.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import ROOT
+
+CHROMIUM = shutil.which("chromium")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+DROWNING = "czf-2022-8.ertong.p2.d2.m3"
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def portal_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="module")
+def server(built_index, tmp_path_factory, portal_port):
+    """Base URL of `kb serve` on a free loopback port (CORS open to the portal only)."""
+    port = free_port()
+    kb = Path(sys.executable).with_name("kb")
+    cmd = [str(kb) if kb.exists() else "kb", "serve", "--host", "127.0.0.1", "--port", str(port),
+           "--index", str(built_index)]
+    env = dict(os.environ, KB_CORS_ORIGINS=f"http://127.0.0.1:{portal_port}")
+    env.pop("KB_ADMIN_TOKEN", None)
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"kb serve did not start:\n{log.read_text('utf-8', 'replace')}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                                    "--disable-component-update", "--no-first-run"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page that records dialogs (an XSS would open one) and page errors."""
+    ctx = browser.new_context(viewport={"width": 900, "height": 1100}, locale="zh-CN")
+    pg = ctx.new_page()
+    pg.dialogs, pg.errors = [], []
+    pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
+    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
+    yield pg
+    ctx.close()
+
+
+def search(page, query: str) -> None:
+    box = page.locator("input[type=search]")
+    box.fill(query)
+    box.press("Enter")
+
+
+def test_search_shows_drowning_clause(page, server, tmp_path):
+    page.goto(f"{server}/widget")
+    search(page, "儿童溺水")
+    hit = page.locator(f'li.hit[data-id="{DROWNING}"]')
+    hit.wait_for(timeout=15_000)
+    assert "预防和控制儿童溺水" in hit.locator("h3").inner_text()
+    assert "儿童安全" in hit.locator(".crumbs").inner_text()
+    assert hit.locator("mark").count() > 0
+    assert "溺水" in " ".join(hit.locator("mark").all_inner_texts())
+    link = hit.locator("h3 a").get_attribute("href")
+    assert link == f"{server}/widget?clause={DROWNING}"
+    assert page.locator(".status").inner_text().startswith("“儿童溺水” 共")
+    page.wait_for_timeout(300)  # let the answer box settle for the screenshot
+    page.screenshot(path=str(tmp_path / "widget.png"), full_page=False)
+    if os.environ.get("KB_UPDATE_SCREENSHOT"):
+        shutil.copy(tmp_path / "widget.png", ROOT / "docs" / "widget.png")
+    assert page.errors == []
+
+
+def test_markup_in_query_renders_as_text(page, server):
+    page.goto(f"{server}/widget")
+    query = f"儿童溺水{XSS}"
+    search(page, query)
+    page.locator(".status").filter(has_text="共").wait_for(timeout=15_000)
+    page.wait_for_timeout(500)  # an injected <img onerror> would fire by now
+    assert XSS in page.locator(".status").inner_text()
+    assert page.locator("img").count() == 0
+    assert page.dialogs == []
+    assert page.errors == []
+
+
+def test_direct_answer_box(page, server):
+    page.goto(f"{server}/widget")
+    search(page, "2030年孕产妇死亡率目标是多少")
+    answer = page.locator("section.answer")
+    answer.wait_for(state="visible", timeout=15_000)
+    assert "直接回答" in answer.inner_text()
+    assert "孕产妇死亡率" in answer.inner_text()
+
+
+def test_clause_page_with_neighbours(page, server):
+    page.goto(f"{server}/widget?clause={DROWNING}")
+    hit = page.locator(f'li.hit[data-id="{DROWNING}"]')
+    hit.wait_for(timeout=15_000)
+    assert "预防和控制儿童溺水" in hit.locator("h3").inner_text()
+    assert "学校每年至少安排1次预防溺水" in hit.locator(".text").inner_text()
+    nav = hit.locator(".nav a")
+    assert nav.count() == 2
+    nav.last.click()
+    page.locator('li.hit[data-id="czf-2022-8.ertong.p2.d2.m4"]').wait_for(timeout=15_000)
+
+
+@pytest.fixture
+def portal(server, portal_port):
+    """A host page on another origin (another loopback port) that embeds the widget with
+    one <script> tag; Chromium refuses public → loopback requests, so it is local too."""
+    html = (f'<!doctype html><html><head><meta charset="utf-8"><style>li{{color:red}}</style></head>'
+            f'<body><h1>某门户网站</h1><script src="{server}/widget.js" data-endpoint="{server}/" '
+            f'data-k="5"></script></body></html>').encode("utf-8")
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(html)))
+            self.end_headers()
+            self.wfile.write(html)
+
+        def log_message(self, *args):
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", portal_port), Page)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{portal_port}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_one_script_tag_embeds_on_another_origin(page, portal, server):
+    """A portal page on another origin mounts the widget with one <script> tag and calls
+    the API across origins (allowed by KB_CORS_ORIGINS)."""
+    page.goto(f"{portal}/news.html")
+    search(page, "儿童溺水")
+    page.locator("li.hit").first.wait_for(timeout=15_000)
+    assert page.locator("li.hit").count() == 5
+    assert page.locator(f'li.hit[data-id="{DROWNING}"]').count() == 1
+    assert page.errors == []
