@@ -24,7 +24,9 @@ class Intent:
     """What a query mentions. ``plans``: plan short names (empty when none or all);
     ``section``: 主要目标 or 策略措施 when the wording asks for one; ``years``: 4-digit
     years; ``departments``: canonical names; ``indicators``: indicator names (normalised)
-    found in the query; ``wants_value``: the question asks for a number."""
+    found in the query; ``wants_value``: the question asks for a number; ``domains``: 发展领域
+    names written in the query; ``number``: N of a 第N条 reference; ``expansions``: official
+    terms for the query's colloquial words (``colloquial`` in kb/data/query.yaml)."""
 
     text: str
     plans: list[str] = field(default_factory=list)
@@ -33,6 +35,15 @@ class Intent:
     departments: list[str] = field(default_factory=list)
     indicators: list[str] = field(default_factory=list)
     wants_value: bool = False
+    domains: list[str] = field(default_factory=list)
+    number: Optional[int] = None
+    expansions: list[str] = field(default_factory=list)
+
+    @property
+    def dense_text(self) -> str:
+        """What the embedder sees: the normalised query plus the official terms of its
+        colloquial words (老公打老婆 → … 丈夫 妻子 家庭暴力)."""
+        return " ".join([self.text, *self.expansions]) if self.expansions else self.text
 
 
 @lru_cache(maxsize=1)
@@ -42,11 +53,12 @@ def cues() -> dict:
 
 
 def understand(query: str, plan_keys: Iterable[str] = (), lexicon=None,
-               indicators: Iterable[str] = ()) -> Intent:
+               indicators: Iterable[str] = (), domains: Iterable[str] = ()) -> Intent:
     """Read ``query`` (any length; normalised with NFKC + traditional→simplified).
 
     ``plan_keys`` are the plans present in the index; ``lexicon`` a kb.departments.Lexicon
-    (or None); ``indicators`` the normalised indicator names of the index.
+    (or None); ``indicators`` the normalised indicator names of the index; ``domains`` its
+    发展领域 names.
     """
     q = normalize_query(query)
     c = cues()
@@ -63,7 +75,43 @@ def understand(query: str, plan_keys: Iterable[str] = (), lexicon=None,
         intent.departments = sorted({t.name for t in tag_departments(q, lexicon) if t.explicit})
     intent.indicators = mentioned_indicators(q, indicators)
     intent.wants_value = bool(intent.indicators) and any(w in q for w in c["value_question"])
+    named = sorted({d for d in domains if d and d in q}, key=len, reverse=True)
+    intent.domains = [d for d in named if not any(d != e and d in e for e in named)]
+    intent.number = ordinal(q)
+    intent.expansions = expansions(q)
     return intent
+
+
+def expansions(q: str) -> list[str]:
+    """Official terms for the everyday words of ``q`` (kb/data/query.yaml ``colloquial``),
+    without those already in ``q``. ``expansions("老公打老婆")`` → ['丈夫', '妻子', '家庭暴力']."""
+    out: list[str] = []
+    for word, terms in cues().get("colloquial", {}).items():
+        if word in q:
+            out += [t for t in terms if t not in q and t not in out]
+    return out
+
+
+def question_words() -> frozenset[str]:
+    """Tokens that only shape a question (规划, 哪些, 措施…): dropped from BM25 queries."""
+    return frozenset(cues().get("question_words", []))
+
+
+_CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def ordinal(q: str) -> Optional[int]:
+    """N of 第N条/第N项 (Arabic or Chinese numerals up to 99), else None."""
+    m = re.search(r"第\s*([0-9]{1,2}|[一二两三四五六七八九十]{1,3})\s*[条项点]", q)
+    if not m:
+        return None
+    s = m[1]
+    if s.isdigit():
+        return int(s)
+    if "十" in s:
+        tens, _, ones = s.partition("十")
+        return _CN_DIGITS.get(tens, 1) * 10 + _CN_DIGITS.get(ones, 0)
+    return _CN_DIGITS.get(s)
 
 
 def mentioned_indicators(q: str, indicators: Iterable[str]) -> list[str]:

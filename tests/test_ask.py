@@ -1,0 +1,66 @@
+"""`kb ask` with the real model on the real corpus: values, structure, not-found."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from kb.ask import NOT_FOUND
+from kb.evaluate import answer_ok, load_questions
+
+DEV = Path(__file__).parent / "gold" / "questions.dev.jsonl"
+
+
+@pytest.mark.parametrize("question", ["你好", "房价", "高考加分"])
+def test_uncovered_questions_get_no_confident_answer(kb, question):
+    a = kb.ask(question)
+    assert a.kind == "not_found" and a.answer == NOT_FOUND and not a.confident
+    assert len(a.hits) <= 3
+    assert all(h["low_confidence"] for h in a.to_dict()["hits"])
+
+
+
+
+def test_maternal_mortality_target(kb):
+    a = kb.ask("2030年孕产妇死亡率目标是多少")
+    assert a.kind == "target_value"
+    assert "2030" in a.answer
+    assert re.search(r"9/100000|十万分之九|1/100000", a.answer) and ("9" in a.answer or "九" in a.answer)
+    assert a.hits and a.targets
+
+
+def test_myopia_target(kb):
+    a = kb.ask("小学生近视率要降到多少")
+    assert a.kind == "target_value" and "38" in a.answer
+
+
+@pytest.mark.parametrize("q", [q for q in load_questions(DEV) if q.kind == "target_value"], ids=lambda q: q.id)
+def test_dev_target_values(kb, q):
+    a = kb.ask(q.q)
+    assert a.kind == "target_value", a.answer
+    assert answer_ok(q.answer, q.q, a.answer), (q.answer, a.answer)
+
+
+def test_domain_count(kb):
+    a = kb.ask("妇女发展规划有几个发展领域")
+    assert a.kind == "structure" and "8个" in a.answer
+
+
+@pytest.mark.parametrize("q", [q for q in load_questions(DEV) if q.kind == "structure" and q.answer], ids=lambda q: q.id)
+def test_dev_structure_answers(kb, q):
+    a = kb.ask(q.q)
+    assert answer_ok(q.answer, q.q, a.answer, " ".join(h.clause.text for h in a.hits)), (q.answer, a.answer)
+
+
+def test_negatives_of_dev_set_not_found(kb):
+    for q in load_questions(DEV):
+        if q.negative:
+            assert kb.ask(q.q).kind == "not_found", q.q
+
+
+def test_answer_json_shape(kb):
+    d = kb.ask("哪些措施涉及儿童溺水").to_dict()
+    assert set(d) >= {"answer", "kind", "hits", "targets", "confident", "confidence"}
+    json.dumps(d, ensure_ascii=False)

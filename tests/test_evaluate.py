@@ -1,0 +1,88 @@
+"""kb.evaluate: the matching rule, metrics, and the quality bar on the dev set."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kb.evaluate import (NAIVE, answer_ok, evaluate, expected_numbers, fixed_chunks, load_questions, norm,
+                         score_ranking)
+
+DEV = Path(__file__).parent / "gold" / "questions.dev.jsonl"
+
+
+def test_norm_unifies_width_space_dashes_quotes():
+    assert norm("0—6岁 儿童，“家长”") == norm('0-6岁儿童,"家长"')
+
+
+def test_score_ranking_recall_mrr_ndcg():
+    ranks, first, ndcg = score_ranking(["甲乙", "丙丁"], ["无关", "x甲乙x", "丙丁", "甲乙"])
+    assert ranks == [2, 3] and first == 2
+    assert 0 < ndcg < 1
+
+
+def test_score_ranking_nothing_found():
+    assert score_ranking(["甲乙"], ["丙"]) == ([None], None, 0.0)
+
+
+def test_fixed_chunks():
+    assert fixed_chunks("a" * 650, 300) == ["a" * 300, "a" * 300, "a" * 50]
+
+
+def test_answer_ok_numbers_and_year():
+    assert expected_numbers("3.5‰以下(2030年3‰以下)", "新生儿死亡率2025年的目标是多少") == ["3.5", "2025"]
+    assert answer_ok("38%以下", "q", "小学生近视率: ≤ 38%")
+    assert not answer_ok("38%以下", "q", "小学生近视率: ≤ 30%")
+    assert not answer_ok("38%以下", "q", None)
+
+
+def test_load_questions_merges_shared_gold():
+    qs = {q.id: q for q in load_questions(DEV)}
+    assert "区妇儿工委办公室负责具体工作" in qs["q100"].gold
+    assert qs["q142"].negative and qs["q142"].gold == []
+
+
+@pytest.fixture(scope="module")
+def report(kb):
+    return evaluate(kb, load_questions(DEV))
+
+
+def test_hybrid_meets_the_bar(report):
+    o = report.modes["hybrid"].overall
+    assert o.recall[5] >= 0.90 and o.mrr >= 0.80
+
+
+def test_hybrid_beats_each_single_mode(report):
+    h = report.modes["hybrid"].overall
+    for mode in ("bm25", "dense"):
+        s = report.modes[mode].overall
+        assert h.recall[5] >= s.recall[5] and h.mrr >= s.mrr, mode
+
+
+def test_structured_clauses_beat_naive_chunks(report):
+    h, n = report.modes["hybrid"].overall, report.modes[NAIVE].overall
+    d = report.modes["dense"].overall  # same model, structured clauses vs raw chunks
+    assert h.recall[5] > n.recall[5] and d.recall[5] > n.recall[5] and d.mrr > n.mrr
+
+
+def test_every_negative_is_not_found(report):
+    assert report.negatives.rejected == report.negatives.negatives
+
+
+def test_target_values_answered(report):
+    ok, n = report.answer_accuracy("target_value")
+    assert n and ok == n, [a for a in report.answers if not a.ok]
+
+
+def test_cli_eval_json(built_index, monkeypatch):
+    import json
+
+    from typer.testing import CliRunner
+
+    import cli.evaluate  # noqa: F401  (registers `kb eval` until cli.main imports it)
+    from cli.main import app
+
+    res = CliRunner().invoke(app, ["eval", str(DEV), "--mode", "bm25", "--json", "--index", str(built_index)])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert data["modes"]["bm25"]["overall"]["recall@5"] > 0.8

@@ -1,0 +1,84 @@
+"""Search quality and robustness with the real model on the real corpus (session fixtures)."""
+from __future__ import annotations
+
+import pytest
+
+from kb.errors import QueryError
+from kb.search import Hit, demote_duplicates, matched_terms
+
+
+def test_drowning_measure_in_top3(kb):
+    ids = [h.clause.id for h in kb.search("哪些措施涉及儿童溺水", k=3).hits]
+    assert "czf-2022-8.ertong.p2.d2.m3" in ids
+
+
+def test_traditional_characters_find_the_same_clause(kb):
+    simp = kb.search("儿童近视率的目标是多少", k=3).hits[0].clause.id
+    trad = kb.search("兒童近視率的目標是多少", k=3).hits[0].clause.id
+    assert simp == trad
+
+
+def test_colloquial_words_reach_official_terms(kb):
+    hits = kb.search("老公打老婆怎么处理", k=5).hits
+    assert any("家庭暴力" in h.clause.text for h in hits)
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "bm25", "dense"])
+def test_modes_return_ranked_hits(kb, mode):
+    hits = kb.search("儿童溺水", k=5, mode=mode).hits
+    assert 0 < len(hits) <= 5
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_filter_matching_nothing_returns_nothing_with_message(kb):
+    r = kb.search("儿童溺水", plan="儿童", domain="妇女与健康")
+    assert r.hits == [] and "no clause matches" in r.message
+
+
+def test_exact_filters_hold(kb):
+    hits = kb.search("筛查", plan="妇女", section="主要目标", k=10).hits
+    assert hits and all(h.clause.plan == "妇女" and h.clause.section == "主要目标" for h in hits)
+
+
+def test_unknown_department_says_so(kb):
+    r = kb.search("儿童", department="不存在的局")
+    assert r.hits == [] and "unknown department" in r.message
+
+
+def test_bad_mode_and_k(kb):
+    with pytest.raises(QueryError, match="unknown mode"):
+        kb.search("儿童", mode="fuzzy")
+    with pytest.raises(QueryError, match="k must be"):
+        kb.search("儿童", k=0)
+
+
+@pytest.mark.parametrize("query", ['"', "AND(", "*", "a\x00b", "儿童" * 5000, "😀👶", "", "   ", "NEAR(儿童 溺水)", "-", "'; DROP TABLE clauses;--"])
+@pytest.mark.parametrize("mode", ["hybrid", "bm25", "dense"])
+def test_hostile_queries_never_crash(kb, query, mode):
+    r = kb.search(query, k=5, mode=mode)
+    assert isinstance(r.hits, list)
+
+
+@pytest.mark.parametrize("query", ['"', "AND(", "*", "a\x00b", "儿童" * 5000, "😀", ""])
+def test_hostile_questions_never_crash(kb, query):
+    assert kb.ask(query).kind in ("not_found", "clauses", "target_value", "structure")
+
+
+def test_structural_reference_ranks_the_numbered_clause(kb):
+    hits = kb.search("儿童与法律保护的策略措施第8条讲的是什么", k=3).hits
+    assert hits[0].clause.short_path == "儿童/儿童与法律保护/策略措施/8"
+
+
+def test_demote_duplicates_keeps_distinct_first():
+    from kb.types import Clause
+
+    def hit(i, text):
+        return Hit(Clause(id=i, doc_id="d", plan=None, part=None, domain=None, section=None, number=None,
+                          heading=None, text=text), 1.0)
+
+    out = demote_duplicates([hit("a", "同一 条"), hit("b", "同一条"), hit("c", "别的")])
+    assert [h.clause.id for h in out] == ["a", "c", "b"]
+
+
+def test_matched_terms_longest_first():
+    assert matched_terms(["儿童", "溺水", "儿童溺水", "x"], "预防儿童溺水") == ["儿童溺水"]
