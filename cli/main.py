@@ -159,19 +159,8 @@ def clauses(plan: Optional[str] = typer.Option(None, "--plan", help="Plan short 
     out.print(t)
 
 
-def _register_optional() -> None:
-    """Commands of later pipeline stages live in their own modules."""
-    import importlib
-
-    for mod in ("cli.tags", "cli.search", "cli.serve"):
-        try:
-            importlib.import_module(mod)
-        except ModuleNotFoundError as e:
-            if e.name != mod:
-                raise
-
-
-_register_optional()
+# Commands of later pipeline stages live in their own modules; importing registers them.
+from cli import evaluate, search, serve, tags  # noqa: E402,F401
 
 if __name__ == "__main__":
     app()
