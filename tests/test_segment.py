@@ -75,3 +75,87 @@ def test_own_tokenizer_leaves_global_jieba_alone(segmenter):
 
     segmenter.cut("妇儿工委")
     assert "区卫健局" not in jieba.dt.FREQ
+
+
+# ---------------------------------------------------------------- compiled dictionary
+@pytest.fixture(scope="session")
+def compiled(segmenter, tmp_path_factory):
+    """The session segmenter's dictionary compiled to a file, and a segmenter loading it."""
+    from kb.segment import Segmenter
+
+    path = segmenter.save_dictionary(tmp_path_factory.mktemp("dict") / "jieba_dict.npz")
+    seg = Segmenter(user_words=["区统计局", "区卫健局", "卫健局"], dictionary=path)
+    seg.warm_up()
+    return path, seg
+
+
+def _dev_questions() -> list[str]:
+    import json
+    from pathlib import Path
+
+    gold = Path(__file__).parent / "gold" / "questions.dev.jsonl"
+    return [json.loads(line)["q"] for line in gold.read_text("utf-8").splitlines() if line.strip()]
+
+
+def test_compiled_dictionary_loads_without_jieba_dictionary(compiled):
+    path, seg = compiled
+    assert seg.compiled
+    assert path.stat().st_size < 10_000_000
+
+
+def test_compiled_dictionary_cuts_queries_identically(segmenter, compiled):
+    _, seg = compiled
+    queries = _dev_questions() + HOSTILE + ["房价上涨怎么办", "高考加分政策", "你好", "HPV疫苗接种率2030年"]
+    for q in queries:
+        assert seg.cut_query(q) == segmenter.cut_query(q), q
+
+
+def test_compiled_dictionary_cuts_documents_identically(segmenter, compiled, seed_clauses):
+    _, seg = compiled
+    for text in seed_clauses.values():
+        assert seg.cut(text) == segmenter.cut(text)
+
+
+def test_compiled_dictionary_same_bm25_scores(segmenter, compiled, seed_clauses):
+    import numpy as np
+
+    from kb.sparse import SparseIndex
+
+    _, seg = compiled
+    ids = sorted(seed_clauses)
+    index = SparseIndex.build(ids, [segmenter.cut(seed_clauses[i]) for i in ids])
+    for q in _dev_questions():
+        assert np.array_equal(index.scores(seg.cut_query(q)), index.scores(segmenter.cut_query(q))), q
+
+
+def test_compiled_dictionary_of_other_words_is_stale(compiled):
+    from kb.errors import IndexStale
+    from kb.segment import Segmenter
+
+    path, _ = compiled
+    with pytest.raises(IndexStale, match="another segmenter dictionary"):
+        Segmenter(user_words=["区统计局"], dictionary=path).warm_up()
+
+
+def test_missing_compiled_dictionary_falls_back_to_jieba(tmp_path):
+    from kb.segment import Segmenter
+
+    seg = Segmenter(user_words=["妇儿工委办"], dictionary=tmp_path / "absent.npz")
+    assert "妇儿工委办" in seg.cut("区妇儿工委办负责")
+    assert not seg.compiled
+
+
+def test_hashed_freq_mapping_protocol():
+    import numpy as np
+
+    from kb.segment import HashedFreq, word_key
+
+    words = {"儿童": 5, "儿": 0, "溺水": 3}
+    keys = np.array(sorted(word_key(w) for w in words), dtype=np.int64)
+    by_key = {word_key(w): f for w, f in words.items()}
+    freq = HashedFreq(keys, np.array([by_key[k] for k in keys], dtype=np.int32))
+    assert "儿" in freq and freq["儿"] == 0 and freq.get("溺水") == 3
+    assert "妇女" not in freq and freq.get("妇女") is None and freq.get("妇女", 1) == 1
+    with pytest.raises(KeyError):
+        freq["妇女"]
+    assert word_key("\ud800") >= 0  # lone surrogates from odd input never raise
