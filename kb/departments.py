@@ -93,7 +93,7 @@ class Lexicon:
         except OSError as e:
             raise LexiconError(f"cannot read department lexicon {p}: {e.strerror}; check the path") from e
         try:
-            data = yaml.safe_load(raw.decode("utf-8"))
+            data = yaml.load(raw.decode("utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         except UnicodeDecodeError as e:
             raise LexiconError(f"{p}: not UTF-8 text; save the lexicon as UTF-8") from e
         except yaml.YAMLError as e:

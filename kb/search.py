@@ -114,7 +114,7 @@ class Searcher:
         from kb.sparse import SparseIndex
 
         words = (self.gen / indexes.USER_WORDS_FILE).read_text("utf-8").split()
-        self.segmenter = Segmenter(user_words=words)
+        self.segmenter = Segmenter(user_words=words, dictionary=self.gen / indexes.JIEBA_DICT_FILE)
         if self.segmenter.user_dict_hash != self.manifest.get("user_dict_sha256"):
             raise IndexStale("the index was built with another segmenter dictionary; rebuild it: "
                              "kb ingest --rebuild corpus/")
