@@ -67,23 +67,13 @@ def load_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def load_clauses(seed: Path = SEED) -> tuple[list[SeedClause], str]:
-    """Clauses of the seed from ``kb.parse`` when it exists, else one clause per numbered
-    non-empty line (a leading ``N.`` stripped). Returns (clauses, source) with source "kb.parse" or "lines"."""
-    try:
-        from kb.parse import parse_file
-        doc = parse_file(seed)
-        return [SeedClause(c.plan, c.domain, c.section, c.number, c.text, c.line_start or 0,
-                           c.line_end or c.line_start or 0) for c in doc.clauses], "kb.parse"
-    except ImportError:
-        pass
-    out = []
-    for i, line in enumerate(seed.read_text(encoding="utf-8").splitlines(), 1):
-        m = re.match(r"^\s*(?:(\d+)[.．、])?\s*(.*)$", line)
-        if m.group(2).strip():
-            number = int(m.group(1)) if m.group(1) else None
-            out.append(SeedClause(None, None, None, number, m.group(2).strip(), i, i))
-    return out, "lines"
+def load_clauses(seed: Path = SEED) -> list[SeedClause]:
+    """Clauses of the seed as parsed by ``kb.parse``."""
+    from kb.parse import parse_file
+
+    doc = parse_file(seed)
+    return [SeedClause(c.plan, c.domain, c.section, c.number, c.text, c.line_start or 0,
+                       c.line_end or c.line_start or 0) for c in doc.clauses]
 
 
 def clause_for(row: dict, clauses: list[SeedClause]) -> SeedClause:
@@ -175,10 +165,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--gold-dir", type=Path, default=GOLD_DIR)
     ap.add_argument("--seed", type=Path, default=SEED)
     args = ap.parse_args(argv)
-    clauses, source = load_clauses(args.seed)
+    clauses = load_clauses(args.seed)
     lexicon = Lexicon.load()
     ts = score_targets(load_jsonl(args.gold_dir / "targets.dev.jsonl"), clauses)
-    print(f"clauses from {source}: {len(clauses)}")
+    print(f"clauses: {len(clauses)}")
     print(f"targets: precision {ts.precision:.3f} ({ts.matched}/{ts.extracted}), "
           f"recall {ts.recall:.3f} ({ts.matched}/{ts.gold})")
     for row in ts.misses:

