@@ -7,15 +7,10 @@ from cli.common import out
 
 
 def target_text(t) -> str:
-    """A target as one short line: 2030年 孕产妇死亡率 <= 9 1/100000."""
-    if t.comparator == "range":
-        val = f"{t.value_min:g}–{t.value_max:g}"
-    elif t.value is None:
-        val = ""
-    else:
-        val = f"{t.value:g}"
+    """A target as one short line: 2030年 孕产妇死亡率 <= 9/100000."""
     year = f"{t.year}年 " if t.year else ""
-    return f"{year}{t.indicator} {t.comparator} {val}{t.unit or ''}".strip()
+    comparator = "" if t.comparator == "range" else f"{t.comparator} "
+    return f"{year}{t.indicator} {comparator}{t.value_display()}".strip()
 
 
 def print_tags(c: Clause) -> None:

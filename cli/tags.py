@@ -43,20 +43,8 @@ def targets(plan: Optional[str] = typer.Option(None, "--plan", help="Plan short 
         t.add_column(col, overflow="fold")
     for r in rows:
         year = str(r.year) if r.year else (f"({r.year_implied})" if r.year_implied else "")
-        t.add_row(r.short_path or r.clause_id or "", r.indicator, r.comparator, _value(r), year, r.qualifier or "")
+        t.add_row(r.short_path or r.clause_id or "", r.indicator, r.comparator, r.value_display(), year, r.qualifier or "")
     out.print(t)
-
-
-def _value(t) -> str:
-    """Value and unit as written in the table: 9 1/100000, 2–3所, 98%."""
-    if t.comparator == "range" and t.value_min is not None and t.value_max is not None:
-        val = f"{t.value_min:g}–{t.value_max:g}"
-    elif t.value is None:
-        return ""
-    else:
-        val = f"{t.value:g}"
-    unit = t.unit or ""
-    return f"{val} {unit}" if unit.startswith("1/") else f"{val}{unit}"
 
 
 def _write_csv(path: Path, text: str) -> None:

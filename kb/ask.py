@@ -165,11 +165,9 @@ def target_phrase(t: Target) -> str:
 
 
 def _fmt(t: Target) -> str:
-    if t.value is None:
-        return ""
     if t.value_text and not re.fullmatch(r"[\d.]+", t.value_text):
-        return t.value_text
-    return f"{t.value:g}{t.unit or ''}"
+        return f"{t.value_text}({t.value_display()})" if (t.unit or "").startswith("1/") else t.value_text
+    return t.value_display()
 
 
 # ---------------------------------------------------------------- structure

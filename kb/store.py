@@ -164,7 +164,7 @@ def _row(d: dict[str, Any]) -> dict[str, Any]:
 
 def _target_row(t: Target, clause_id: str, doc_id: str, i: int) -> dict[str, Any]:
     d = dict(t.to_dict(), clause_id=clause_id, doc_id=doc_id, ord=i)
-    d.pop("short_path")
+    d.pop("short_path"), d.pop("value_display")
     return d
 
 

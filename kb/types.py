@@ -51,7 +51,19 @@ class Target:
     short_path: Optional[str] = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return dict(asdict(self), value_display=self.value_display())
+
+    def value_display(self) -> str:
+        """The value with its unit as an official reads it: 98%, 3.5‰, 9/100000, 2—3所,
+        1.12名; "" for a direction-only target."""
+        if self.comparator == "range" and self.value_min is not None and self.value_max is not None:
+            return f"{self.value_min:g}—{self.value_max:g}{self.unit or ''}"
+        if self.value is None:
+            return ""
+        unit = self.unit or ""
+        if unit.startswith("1/"):  # 9 per 100000 → 9/100000
+            return f"{self.value:g}/{unit[2:]}"
+        return f"{self.value:g}{unit}"
 
     def meets_year(self, year: int) -> bool:
         """True when the target is due in ``year``, as written or implied by the plan period."""
@@ -139,6 +151,8 @@ class Clause:
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
+        d["targets"] = [t.to_dict() for t in self.targets]
+        d["departments"] = [t.to_dict() for t in self.departments]
         return d
 
 

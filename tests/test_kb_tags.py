@@ -189,3 +189,13 @@ def test_departments_named_expands_groups(base, name, bodies):
 def test_empty_department_name(base):
     with pytest.raises(NotFound, match="give a department name"):
         base.department(" ")
+
+
+def test_value_display(base):
+    mmr = [t for t in base.targets(indicator="孕产妇死亡率") if t.value is not None]
+    assert {(t.year, t.value_display()) for t in mmr} == {(2025, "1/10000"), (2030, "9/100000")}
+    schools = next(t for t in base.targets(indicator="义务教育学校") if t.comparator == "range")
+    assert schools.value_display() == "2—3所"
+    assert schools.to_dict()["value_display"] == "2—3所"
+    nmr = {t.year: t.value_display() for t in base.targets(indicator="新生儿死亡率") if t.value is not None}
+    assert nmr == {2025: "3.5‰", 2030: "3‰"}

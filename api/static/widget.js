@@ -105,14 +105,7 @@
   }
 
   function targetText(t) {
-    var value = "";
-    if (t.comparator === "range" && t.value_min !== null && t.value_max !== null) {
-      value = t.value_min + "–" + t.value_max + (t.unit || "");
-    } else if (t.value_text) {
-      value = t.value_text;
-    } else if (t.value !== null && t.value !== undefined) {
-      value = t.value + (t.unit || "");
-    }
+    var value = t.value_display || "";  // formatted by the library: 98%, 9/100000, 2—3所
     var cmp = COMPARATORS[t.comparator] || "";
     var year = t.year ? t.year + "年" : (t.year_implied ? t.year_implied + "年前" : "");
     return [year, t.indicator, cmp, value].filter(Boolean).join(" ");
