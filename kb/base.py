@@ -66,7 +66,10 @@ class KnowledgeBase:
         root = Path(index_dir)
         manifest = layout.read_manifest(root)
         gen = layout.current_generation(root)
-        return cls(root, manifest, Store(gen / layout.STORE_FILE, readonly=True), embedder)
+        with layout.damaged_index(root):
+            store = Store(gen / layout.STORE_FILE, readonly=True)
+            store.count("documents")  # a damaged file fails here, not in the middle of a command
+        return cls(root, manifest, store, embedder)
 
     def close(self) -> None:
         self.store.close()

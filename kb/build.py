@@ -129,7 +129,7 @@ def ingest(paths: Iterable[str | Path], index_dir: str | Path, *, rebuild: bool 
     files = collect_paths(paths)
     docs = parse_all(files, allow_unstructured, progress)
     tag_documents(docs, progress)
-    gen = layout.new_generation(index_dir)
+    gen = layout.new_generation(index_dir, seed=not rebuild)
     try:
         store_file = gen / layout.STORE_FILE
         if rebuild:

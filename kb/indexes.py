@@ -18,6 +18,7 @@ dictionary hash and corpus hash (sha256 over clause ids and texts).
 from __future__ import annotations
 
 import hashlib
+import zipfile
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -129,5 +130,8 @@ def _load_previous_cache(gen: Path) -> dict[str, np.ndarray]:
     path = prev / CACHE_FILE
     if prev == gen or not path.exists():
         return {}
-    with np.load(path, allow_pickle=False) as z:
-        return dict(zip(z["keys"].tolist(), z["vectors"]))
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return dict(zip(z["keys"].tolist(), z["vectors"]))
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):  # a damaged cache only costs time
+        return {}

@@ -22,11 +22,13 @@ import os
 import secrets
 import shutil
 import sqlite3
+import zipfile
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
-from kb.errors import IndexMissing
+from kb.errors import IndexMissing, IndexStale
 
 MANIFEST = "manifest.json"
 STORE_FILE = "kb.sqlite"
@@ -38,7 +40,10 @@ def read_manifest(index_dir: str | Path) -> dict[str, Any]:
     path = Path(index_dir) / MANIFEST
     if not path.exists():
         raise IndexMissing(f"no index at {index_dir}: run `kb ingest corpus/` (or pass --index DIR)")
-    return json.loads(path.read_text("utf-8"))
+    with damaged_index(index_dir):
+        manifest = json.loads(path.read_text("utf-8"))
+        manifest["generation"]
+    return manifest
 
 
 def current_generation(index_dir: str | Path) -> Path:
@@ -49,20 +54,35 @@ def current_generation(index_dir: str | Path) -> Path:
     return gen
 
 
-def new_generation(index_dir: str | Path) -> Path:
-    """Create an empty generation directory, seeded with a copy of the current store."""
+def new_generation(index_dir: str | Path, seed: bool = True) -> Path:
+    """Create a generation directory, seeded (``seed=True``) with a copy of the current
+    store. Raises IndexStale when the current store is damaged (then ingest with
+    ``--rebuild``, which does not seed)."""
     root = Path(index_dir)
     root.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
     gen = root / f"gen-{stamp}-{secrets.token_hex(3)}"
     gen.mkdir()
-    try:
-        old = current_generation(root) / STORE_FILE
-    except IndexMissing:
-        old = None
+    old = store_path(root) if seed else None
     if old is not None and old.exists():
-        copy_sqlite(old, gen / STORE_FILE)
+        try:
+            with damaged_index(root):
+                copy_sqlite(old, gen / STORE_FILE)
+        except IndexStale:
+            abandon_generation(gen)
+            raise
     return gen
+
+
+@contextmanager
+def damaged_index(index_dir: str | Path) -> Iterator[None]:
+    """Turn the errors a truncated or corrupted index file raises (SQLite, zip, numpy)
+    into IndexStale with what to do."""
+    try:
+        yield
+    except (sqlite3.DatabaseError, zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as e:
+        raise IndexStale(f"the index at {index_dir} is damaged ({type(e).__name__}: {e}); "
+                         "rebuild it: kb ingest --rebuild corpus/") from e
 
 
 def copy_sqlite(src: Path, dst: Path) -> None:

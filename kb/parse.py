@@ -9,7 +9,9 @@ The rules follow the layout of Chinese development plans as published, first of 
   full-width forms (``（一）``, ``１．``, ``：``) parse the same.
 * A marker only opens a node when its number is the next one in sequence; otherwise the
   line is text. So ``8.5岁以下儿童贫血患病率…`` under goal 7 is goal 8 whose text starts
-  ``5岁以下``, and ``3.5‰`` inside a sentence is never a clause number.
+  ``5岁以下``, and ``3.5‰`` inside a sentence is never a clause number. A clause number
+  that skips one or two numbers (1. 2. 4.) still opens clause 4, with a warning, so one
+  missing clause does not swallow the rest of its section; a repeated number is text.
 * An item ``(一)`` that holds sections is a domain (发展领域). An item whose line carries its
   own text (``(一)坚持党的全面领导。坚持…``, parts 三/四) is itself a clause.
 * Text that a PDF export hard-wrapped at a fixed width is re-joined before parsing.
@@ -49,6 +51,9 @@ _META_SPLIT = re.compile("(" + "|".join(META_KEYS) + r")\s*[:]?")
 _REGION_PREFIX = re.compile(r"^(?:[^\s(]{1,8}?(?:自治州|自治县|自治区|省|市|县|区|旗|盟))+")
 SENTENCE_END = "。!?;:"
 MAX_HEADING_CHARS = 40
+# A clause number may skip this many numbers (1. 2. 4.) and still open a clause, when its
+# text does not start with a digit (so "3.5‰以下" is never clause 3 followed by "5‰").
+MAX_NUMBER_GAP = 2
 
 
 @dataclass
@@ -385,15 +390,22 @@ class _TreeBuilder:
         if not m or container is None or container.inline_text:
             return False
         n = int(m[1])
-        if n != container.next_clause:
-            if n > 1 and container.next_clause > 1:
-                self.warnings.append(f"line {ln.start}: '{n}.' out of sequence (expected {container.next_clause}.) "
-                                     f"in {'/'.join(container.node.path)}; kept as text")
-            return False
+        expected = container.next_clause
+        if n != expected:
+            where = "/".join(container.node.path)
+            if expected < n <= expected + MAX_NUMBER_GAP and m[2][:1] and not m[2][0].isdigit():
+                # a skipped number (1. 2. 4.): keep 4 as clause 4 so later ids do not shift
+                self.warnings.append(f"line {ln.start}: numbering skips from {expected - 1}. to {n}. in {where}; "
+                                     f"check the source (clause {expected} may be missing)")
+            else:
+                if n > 1 and expected > 1:
+                    self.warnings.append(f"line {ln.start}: '{n}.' out of sequence (expected {expected}.) "
+                                         f"in {where}; kept as text of the previous clause")
+                return False
         code = f"{container.code}{n}" if container.node.kind == "section" else str(n)
         o = self._open(container, "clause", code, f"{n}", ln, number=n)
         o.node.text = m[2].strip()
-        container.next_clause += 1
+        container.next_clause = n + 1
         self.structured = True
         return True
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from kb import indexes
+from kb import indexes, layout
 from kb.errors import IndexStale, QueryError
 from kb.query import Intent, question_words, understand
 from kb.store import Store
@@ -103,7 +103,8 @@ class Searcher:
         with self._lock:
             if self._ready:
                 return
-            self._load()
+            with layout.damaged_index(self.gen.parent):
+                self._load()
             self._ready = True
 
     def _load(self) -> None:

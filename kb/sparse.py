@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import NamedTuple, Optional
 
@@ -143,15 +142,14 @@ class SparseIndex:
 
 
 def atomic_savez(path: Path, arrays: dict[str, np.ndarray]) -> Path:
-    """``np.savez`` to a temp file in the same directory, fsync, then ``os.replace``."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """``np.savez`` written atomically (``kb.layout.write_atomic``: temp file, fsync,
+    ``os.replace``) with the usual permissions, so a server running as another user can
+    read an index an admin built."""
+    import io
+
+    from kb.layout import write_atomic
+
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    write_atomic(path, buf.getvalue())
     return path

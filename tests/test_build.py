@@ -134,3 +134,31 @@ def test_missing_index_says_what_to_do(tmp_path):
 
     with pytest.raises(IndexMissing, match="kb ingest"):
         KnowledgeBase.open(tmp_path / "nowhere")
+
+
+@pytest.mark.parametrize("victim", ["kb.sqlite", "sparse/sparse.npz", "dense/dense.npz", "jieba_dict.npz", "manifest"])
+def test_damaged_index_says_rebuild(built_index_copy, real_embedder, victim):
+    from kb.errors import IndexStale
+
+    gen = layout.current_generation(built_index_copy)
+    path = built_index_copy / "manifest.json" if victim == "manifest" else gen / victim
+    path.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(IndexStale, match="damaged.*kb ingest --rebuild"):
+        KnowledgeBase.open(built_index_copy, embedder=real_embedder).search("儿童溺水")
+
+
+def test_rebuild_recovers_from_a_damaged_index(built_index_copy, real_embedder):
+    gen = layout.current_generation(built_index_copy)
+    for name in ("kb.sqlite", "embeddings.npz"):
+        (gen / name).write_bytes(b"garbage")
+    ingest([SEED], built_index_copy, rebuild=True, embedder=real_embedder)
+    kb = KnowledgeBase.open(built_index_copy, embedder=real_embedder)
+    assert kb.search("儿童溺水", k=3).hits[0].clause.heading == "预防和控制儿童溺水"
+
+
+def test_index_files_readable_by_others(built_index):
+    import stat
+
+    gen = layout.current_generation(built_index)
+    for f in [p for p in gen.rglob("*") if p.is_file()] + [built_index / "manifest.json"]:
+        assert f.stat().st_mode & stat.S_IRGRP and f.stat().st_mode & stat.S_IROTH, f

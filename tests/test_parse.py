@@ -177,11 +177,29 @@ def test_logical_lines_rejoin_wraps():
     assert body in [ln.text for ln in logical_lines(text)]
 
 
-def test_out_of_sequence_number_is_text_with_warning():
-    text = "某区妇女发展规划(2021—2030年)\n\n一、发展领域\n\n(一)妇女与健康\n\n主要目标:\n\n1.甲。\n\n2.乙。\n\n4.丙。\n"
+def test_skipped_number_keeps_later_clauses_with_warning():
+    text = "某区妇女发展规划(2021—2030年)\n\n一、发展领域\n\n(一)妇女与健康\n\n主要目标:\n\n1.甲。\n\n2.乙。\n\n4.丙。\n\n5.丁。\n"
     doc = parse_text(text)
-    assert [c.text for c in doc.clauses] == ["甲。", "乙。\n4.丙。"]
-    assert any("'4.' out of sequence" in w for w in doc.warnings)
+    assert [(c.number, c.text) for c in doc.clauses] == [(1, "甲。"), (2, "乙。"), (4, "丙。"), (5, "丁。")]
+    assert any("numbering skips from 2. to 4." in w for w in doc.warnings)
+
+
+def test_missing_real_clause_does_not_shift_the_rest(seed_doc):
+    text = SEED.read_text("utf-8")
+    start = text.index("3.预防和控制儿童溺水。")
+    cut = text[:start] + text[text.index("\n", start) + 1:]
+    doc = parse_text(cut, source="cut.txt")
+    measures = [c for c in doc.clauses if c.domain == "儿童安全" and c.section == "策略措施"]
+    assert [c.number for c in measures] == [1, 2, *range(4, 12)]
+    assert next(c for c in measures if c.number == 4).heading == "预防和控制儿童道路交通伤害"
+    assert any("numbering skips from 2. to 4." in w for w in doc.warnings)
+
+
+def test_repeated_number_is_text_with_warning():
+    text = "某区妇女发展规划(2021—2030年)\n\n一、发展领域\n\n(一)妇女与健康\n\n主要目标:\n\n1.甲。\n\n2.乙。\n\n2.丙。\n"
+    doc = parse_text(text)
+    assert [c.text for c in doc.clauses] == ["甲。", "乙。\n2.丙。"]
+    assert any("'2.' out of sequence" in w for w in doc.warnings)
 
 
 def test_unnumbered_plan_kept_as_paragraphs():
