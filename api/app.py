@@ -3,9 +3,9 @@
 Each route is the library call of the same name plus translation of named errors
 (``NotFound`` → 404, ``QueryError``/``InputError`` → 422, ``IndexMissing``/``IndexStale``
 → 503). The knowledge base opens once, in the lifespan, with its search models warmed;
-an upload (``POST /api/documents``, only with an admin token) ingests into a new index
-generation and then swaps the app's reference, so readers keep answers from the old
-index until the new one is complete.
+an upload (``POST /api/documents``, enabled by an admin token; without one it answers 403
+saying so) ingests into a new index generation and then swaps the app's reference, so
+readers keep answers from the old index until the new one is complete.
 
 Run: ``kb serve`` or ``uvicorn --factory api.app:app_from_env``.
 
@@ -45,6 +45,7 @@ ERRORS = {404: {"model": m.Problem, "description": "Unknown id or name"},
 CSV_BOM = "\ufeff"
 # The widget page may be framed by any portal; it loads only its own script and talks only
 # to this server. Inline styles are allowed for the widget's own <style> element.
+UPLOADS_DISABLED = "uploads are disabled on this server: set KB_ADMIN_TOKEN (≥16 characters) to enable them"
 WIDGET_CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
               "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'")
 
@@ -64,8 +65,7 @@ def create_app(settings: Settings, embedder=None) -> FastAPI:
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
                            allow_methods=["GET"], allow_headers=[])
     app.include_router(_read_routes(settings))
-    if settings.admin_token:
-        app.include_router(_admin_routes(settings))
+    app.include_router(_admin_routes(settings) if settings.admin_token else _uploads_disabled_routes())
     app.include_router(_widget_routes())
     return app
 
@@ -243,8 +243,10 @@ def _admin_routes(s: Settings) -> APIRouter:
     def upload(request: Request, file: UploadFile):
         """Ingest one document (.txt or .html); re-uploading a document replaces it.
 
+        Needs `Authorization: Bearer <KB_ADMIN_TOKEN>`: 401 without it, 403 with a wrong token.
         The index is rebuilt as a new generation; requests keep being answered from the old
-        one until the new one is complete and open."""
+        one until the new one is complete and open. Errors name the uploaded file by the name
+        it was sent with."""
         data = file.file.read(s.max_upload_bytes + 1)
         if len(data) > s.max_upload_bytes:
             raise HTTPException(413, f"document larger than {s.max_upload_bytes} bytes (KB_MAX_UPLOAD_BYTES)")
@@ -254,7 +256,8 @@ def _admin_routes(s: Settings) -> APIRouter:
         try:
             old = request.app.state.kb
             embedder = old.searcher.embedder if old is not None else request.app.state.embedder  # loaded once
-            report = _ingest_bytes(data, _safe_name(file.filename), s.index_dir, embedder)
+            report = _ingest_bytes(data, _safe_name(file.filename), s.index_dir, embedder,
+                                   shown_name=file.filename or "upload.txt")
             with http_errors():
                 request.app.state.kb = open_warm(s.index_dir, embedder)  # requests on `old` finish there
         finally:
@@ -264,15 +267,52 @@ def _admin_routes(s: Settings) -> APIRouter:
     return r
 
 
-def _ingest_bytes(data: bytes, name: str, index_dir: Path, embedder=None):
-    """Write ``data`` under its own name (the document id may come from it) and ingest it."""
+def _uploads_disabled_routes() -> APIRouter:
+    """``POST /api/documents`` on a server without an admin token: routed (so clients learn
+    why, rather than getting 405), always 403, and the body is never read."""
+    r = APIRouter()
+
+    @r.post("/api/documents", tags=["admin"], status_code=403, response_model=m.Problem,
+            summary="Upload (disabled on this server)",
+            responses={403: {"model": m.Problem, "description": UPLOADS_DISABLED}})
+    def upload_disabled():
+        """**Uploads are disabled on this server** because it has no KB_ADMIN_TOKEN: every
+        request is answered 403. Set KB_ADMIN_TOKEN (at least 16 characters) and restart to
+        enable uploads (multipart field `file`, a .txt or .html document, with
+        `Authorization: Bearer <KB_ADMIN_TOKEN>`)."""
+        raise HTTPException(403, UPLOADS_DISABLED)
+
+    return r
+
+
+def _ingest_bytes(data: bytes, name: str, index_dir: Path, embedder=None, shown_name: Optional[str] = None):
+    """Write ``data`` under its own name (the document id may come from it) and ingest it.
+    Error messages and warnings name the file ``shown_name`` (the name it was uploaded
+    with), never the server's temporary path."""
     from kb.build import ingest
 
+    shown = shown_name or name
     with tempfile.TemporaryDirectory(prefix="kb-upload-") as tmp:
         path = Path(tmp) / name
         path.write_bytes(data)
-        with http_errors():
-            return ingest([path], index_dir, embedder=embedder)
+        try:
+            with http_errors():
+                report = ingest([path], index_dir, embedder=embedder)
+        except HTTPException as e:
+            e.detail = _hide_temp_path(str(e.detail), path, shown)
+            raise
+    report.warnings = [_hide_temp_path(w, path, shown) for w in report.warnings]
+    return report
+
+
+def _hide_temp_path(message: str, path: Path, shown: str) -> str:
+    """``message`` with the temporary ``path`` (as given or resolved) replaced by ``shown``,
+    and any other mention of its folder dropped."""
+    for p in sorted({str(path), str(path.resolve())}, key=len, reverse=True):
+        message = message.replace(p, shown)
+    for d in sorted({str(path.parent), str(path.parent.resolve())}, key=len, reverse=True):
+        message = message.replace(d + "/", "").replace(d, "")
+    return message
 
 
 def _safe_name(filename: Optional[str]) -> str:

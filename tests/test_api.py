@@ -68,7 +68,16 @@ def test_openapi_describes_every_endpoint_and_field(client):
         assert props, model
     assert "matched_terms" in schemas["Hit"]["properties"]
     assert "description" in schemas["Hit"]["properties"]["short_path"]
-    assert "post" not in spec["paths"]["/api/documents"]  # read-only without an admin token
+    post = spec["paths"]["/api/documents"]["post"]  # routed, but disabled without an admin token
+    assert "Uploads are disabled on this server" in post["description"] and "KB_ADMIN_TOKEN" in post["description"]
+    assert "403" in post["responses"] and "requestBody" not in post
+
+
+def test_openapi_documents_upload_with_admin_token(admin):
+    post = admin.get("/openapi.json").json()["paths"]["/api/documents"]["post"]
+    assert "multipart/form-data" in post["requestBody"]["content"]
+    assert {"201", "401", "403", "413", "422"} <= set(post["responses"])
+    assert "disabled" not in post["description"]
 
 
 def test_search_modes_match_library():
@@ -254,9 +263,18 @@ def test_department_alias_resolves(client):
 
 
 # ---------------------------------------------------------------------- uploads
-def test_upload_absent_without_admin_token(client):
-    r = upload(client)
-    assert r.status_code == 405
+UPLOADS_DISABLED = "uploads are disabled on this server: set KB_ADMIN_TOKEN (≥16 characters) to enable them"
+
+
+@pytest.mark.parametrize("headers", [{}, auth(), auth("some-token-but-long-enough")])
+def test_upload_forbidden_without_admin_token(client, headers):
+    """No KB_ADMIN_TOKEN: the route exists and says why it refuses, whatever is sent."""
+    r = upload(client, headers=headers)
+    assert r.status_code == 403
+    assert r.json() == {"detail": UPLOADS_DISABLED}
+    assert client.post("/api/documents").status_code == 403  # no body at all: still 403, not 422
+    assert client.get("/api/documents").status_code == 200  # reads unaffected
+    assert [d["id"] for d in client.get("/api/documents").json()] == ["czf-2022-8"]
 
 
 def test_upload_requires_bearer_token(admin):
@@ -277,6 +295,7 @@ def test_upload_ingests_and_swaps(admin):
     report = r.json()
     assert report["documents"] == ["other"]
     assert report["generation"] != before
+    assert not any("kb-upload-" in w for w in report["warnings"]), report["warnings"]
     assert admin.get("/health").json()["generation"] == report["generation"]
     assert [d["id"] for d in admin.get("/api/documents").json()] == ["czf-2022-8", "other"]
     hits = admin.get("/api/search", params={"q": "养老服务体系"}).json()
@@ -313,6 +332,19 @@ def test_bad_upload_changes_nothing(admin, name, body, status):
     assert r.status_code == status, r.text
     assert r.json()["detail"]
     assert admin.get("/health").json()["generation"] == before
+
+
+@pytest.mark.parametrize("name,body,problem", [
+    ("empty.txt", b"", "the file is empty"),
+    ("数据 2023.pdf", b"%PDF-1.4", "unsupported format"),
+    ("notes.txt", "一、二\n".encode("utf-8"), "no text found"),
+])
+def test_bad_upload_names_the_uploaded_file_not_a_temp_path(admin, name, body, problem):
+    r = upload(admin, name=name, body=body)
+    assert r.status_code == 422
+    detail = r.json()["detail"]
+    assert f"\n  {name}: {problem}" in detail, detail
+    assert "kb-upload-" not in detail and "/tmp" not in detail, detail
 
 
 def test_upload_name_cannot_escape(admin, tmp_path):
