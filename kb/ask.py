@@ -3,7 +3,8 @@ from the tree, or the top clauses — or 未找到相关条款 when the plans do
 
 Routing, in order: structure (领域/基本原则/几条/第N条 questions, answered from the tree) →
 search → not covered (low confidence, see ``confident``) → target value (the question
-asks for a number and names an indicator of the hits) → clauses.
+asks for a number, or is just an indicator name, and names an indicator of the hits) →
+department (one body named and its duties asked: the clauses that name it) → clauses.
 """
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ COMPARATOR_TEXT = {">=": "≥", "<=": "≤", "=": "=", "~": "约", "decrease_by"
 
 @dataclass
 class Answer:
-    """``answer``: one sentence or None; ``kind``: target_value | structure | clauses |
+    """``answer``: one sentence or None; ``kind``: target_value | structure | department | clauses |
     not_found; ``hits``: cited clauses (for not_found: low-confidence suggestions);
     ``targets``: the targets the answer states; ``confident``: False for not_found."""
 
@@ -61,12 +62,46 @@ def ask(searcher: Searcher, question: str, k: int = 5) -> Answer:
     if score < CONFIDENCE["threshold"]:
         return Answer(NOT_FOUND, "not_found", result.hits[: CONFIDENCE["suggestions"]], confident=False,
                       confidence=score)
-    if result.intent.wants_value or asks_value(result.intent.text):
+    intent = result.intent
+    if intent.wants_value or asks_value(intent.text) or only_indicator(intent):
         targets = value_targets(result)
         if targets:
-            return Answer(value_sentence(targets, searcher), "target_value", result.hits, targets,
-                          confidence=score)
+            sentence = value_sentence(targets, searcher)
+            missing = [y for y in intent.years if not any(t.meets_year(y) for t in targets)]
+            if missing:
+                sentence = f"规划未设定{'、'.join(map(str, missing))}年的目标值;已有目标 {sentence}"
+            return Answer(sentence, "target_value", result.hits, targets, confidence=score)
+    if len(intent.departments) == 1 and re.search(DUTY_WORDS, intent.text):
+        return answer_department(searcher, question, intent.departments[0], score, k)
     return Answer(None, "clauses", result.hits, confidence=score)
+
+
+# Words asking what a body must do (区统计局负责什么, 妇联组织有哪些职责).
+DUTY_WORDS = r"负责|职责|做什么|干什么|管什么|分工|承担|任务|工作|责任|作用"
+
+
+def answer_department(searcher: Searcher, question: str, name: str, score: float, k: int) -> Answer:
+    """The clauses that name ``name`` (lead roles first), ranked by the question within them;
+    clauses the question does not reach follow in document order."""
+    from kb.search import SETTINGS, Filters, Hit
+
+    ranked = searcher.search(question, k=SETTINGS["max_k"], filters=Filters(department=name)).hits
+    names_it = {c.id for c in searcher.clauses.values() if any(d.name == name and d.explicit for d in c.departments)}
+    explicit = [h for h in ranked if h.clause.id in names_it]
+    seen = {h.clause.id for h in explicit}
+    explicit += [Hit(clause=c, score=0.0) for c in searcher.clauses.values() if c.id in names_it and c.id not in seen]
+    if not explicit:
+        return Answer(None, "clauses", ranked[:k], confidence=score)
+    lead = [h for h in explicit if any(d.name == name and d.role == "lead" for d in h.clause.departments)]
+    ordered = lead + [h for h in explicit if h not in lead]
+    listing = ";".join(f"{h.clause.short_path} {h.clause.heading or h.clause.text[:24]}"
+                       + ("(牵头)" if h in lead else "") for h in ordered[:6])
+    inferred = [h for h in ranked if h.clause.id not in names_it]
+    n_inferred = sum(1 for c in searcher.clauses.values()
+                     if c.id not in names_it and any(d.name == name for d in c.departments))
+    more = f";另有{n_inferred}条按主题推断涉及{name}" if n_inferred else ""
+    return Answer(f"{name}在{len(explicit)}条条款中被明确提及:{listing}{more}", "department",
+                  (ordered + inferred)[:k], confidence=score)
 
 
 def confidence(searcher: Searcher, result: SearchResult) -> float:
@@ -77,6 +112,8 @@ def confidence(searcher: Searcher, result: SearchResult) -> float:
     best_dense = max((h.raw.get("dense") or 0.0) for h in result.hits)
     best_bm25 = max((h.raw.get("bm25") or 0.0) for h in result.hits)
     words, missing = uncovered_words(searcher, result.intent)
+    if not words:  # nothing but punctuation, symbols or question words: *, ", 🙂, ?!
+        return 0.0
     score = best_dense + CONFIDENCE["weight_bm25"] * min(best_bm25, CONFIDENCE["bm25_cap"])
     score -= CONFIDENCE["weight_uncovered"] * len(missing) / max(1, len(words))
     if any(w.isascii() and w.isalpha() for w in missing):
@@ -110,6 +147,11 @@ def uncovered_words(searcher: Searcher, intent) -> tuple[list[str], list[str]]:
 
 # ---------------------------------------------------------------- target values
 
+def only_indicator(intent) -> bool:
+    """The question is little more than an indicator name (婴儿死亡率, 2025年产前筛查率目标)."""
+    return bool(intent.indicators) and len(intent.text) <= max(map(len, intent.indicators)) + 8
+
+
 def asks_value(q: str) -> bool:
     """The wording asks for a number (多少, 几所, 达到…; ``value_question`` in query.yaml)."""
     from kb.query import cues
@@ -134,7 +176,7 @@ def value_targets(result: SearchResult, top: int = 5) -> list[Target]:
             elif not wanted and _shared_pairs(result.intent.text, t.indicator + t.evidence) >= 2:
                 found.append(t)
     if result.intent.years:
-        in_year = [t for t in found if t.year in result.intent.years]
+        in_year = [t for t in found if any(t.meets_year(y) for y in result.intent.years)]
         found = in_year or found
     return found
 
@@ -182,6 +224,8 @@ def answer_structure(searcher: Searcher, q: str) -> Optional[Answer]:
     domain = _domain_in(q, clauses, plan)
     if domain is None and re.search(r"(几个|哪几个|哪些|多少个|什么)(发展)?领域|领域(有|包括)(哪些|几个)", q):
         return _domains_answer(clauses, plan, searcher.plan_keys)
+    if domain is None and re.search(r"多少条|几条|多少项|几项", q) and any(s in q for s in _SECTIONS):
+        return _section_counts(clauses, plan, searcher.plan_keys, [s for s in _SECTIONS if s in q])
     if domain is None:
         for title in ("基本原则", "组织实施", "监测评估"):
             if title in q and re.search(r"哪些|什么|几|包括", q):
@@ -208,6 +252,23 @@ def answer_structure(searcher: Searcher, q: str) -> Optional[Answer]:
         listing = ";".join(f"{c.number}.{c.heading or c.text[:30]}" for c in items)
         return Answer(f"{domain[1]}的{section}共{len(items)}条:{listing}", "structure", [_hit(c) for c in items])
     return None
+
+
+def _section_counts(clauses: list[Clause], plan: Optional[str], plan_keys: list[str], sections: list[str]) -> Answer:
+    parts = []
+    for key in [plan] if plan else plan_keys:
+        for s in sections:
+            rows = [c for c in clauses if c.plan == key and c.section == s and c.domain]
+            per = "、".join(f"{d}{n}条" for d, n in _count_by(rows, lambda c: c.domain))
+            parts.append(f"{key}发展规划{s}共{len(rows)}条({per})")
+    return Answer(";".join(parts), "structure", [])
+
+
+def _count_by(rows, key) -> list[tuple[str, int]]:
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[key(r)] = counts.get(key(r), 0) + 1
+    return list(counts.items())
 
 
 def _domains_answer(clauses: list[Clause], plan: Optional[str], plan_keys: list[str]) -> Answer:

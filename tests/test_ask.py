@@ -64,3 +64,34 @@ def test_answer_json_shape(kb):
     d = kb.ask("哪些措施涉及儿童溺水").to_dict()
     assert set(d) >= {"answer", "kind", "hits", "targets", "confident", "confidence"}
     json.dumps(d, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("q", ["*", '"', "🙂🙂", "!?。,"])
+def test_junk_questions_are_not_found(kb, q):
+    a = kb.ask(q)
+    assert a.kind == "not_found" and not a.confident and a.answer == "未找到相关条款"
+
+
+@pytest.mark.parametrize("q,indicator,value", [("婴儿死亡率", "婴儿死亡率", "4.5‰"), ("小学生近视率", "小学生近视率", "38%")])
+def test_bare_indicator_gets_its_value(kb, q, indicator, value):
+    a = kb.ask(q)
+    assert a.kind == "target_value" and indicator in a.answer and value in a.answer
+
+
+def test_year_without_target_says_so(kb):
+    a = kb.ask("2035年孕产妇死亡率目标是多少")
+    assert a.kind == "target_value"
+    assert a.answer.startswith("规划未设定2035年的目标值") and "十万分之九" in a.answer
+
+
+def test_department_duties_from_tags(kb):
+    a = kb.ask("区统计局负责什么")
+    assert a.kind == "department"
+    assert [h.clause.short_path for h in a.hits[:4]] == [
+        "妇女/监测评估/2", "儿童/监测评估/2", "妇女/监测评估/1", "儿童/监测评估/1"]
+    assert "(牵头)" in a.answer
+
+
+def test_plan_level_section_count(kb):
+    a = kb.ask("儿童发展规划的主要目标有多少条")
+    assert a.kind == "structure" and "主要目标共67条" in a.answer and "儿童安全8条" in a.answer
