@@ -297,7 +297,7 @@ def _ingest_bytes(data: bytes, name: str, index_dir: Path, embedder=None, shown_
         path.write_bytes(data)
         try:
             with http_errors():
-                report = ingest([path], index_dir, embedder=embedder)
+                report = ingest([path], index_dir, embedder=embedder, source_names={path: shown})
         except HTTPException as e:
             e.detail = _hide_temp_path(str(e.detail), path, shown)
             raise

@@ -15,6 +15,16 @@ from kb.errors import KbError
 
 err = Console(stderr=True)
 out = Console()
+PIPE_WIDTH = 160
+
+
+def set_widths() -> None:
+    """Piped output is not cut to rich's default 80 columns, so tables keep their Chinese
+    labels whole; an explicit $COLUMNS wins. Called once per command invocation."""
+    for console, stream in ((out, sys.stdout), (err, sys.stderr)):
+        if not stream.isatty():
+            columns = os.environ.get("COLUMNS", "")
+            console.width = int(columns) if columns.isdigit() else PIPE_WIDTH
 
 IndexOpt = typer.Option(None, "--index", help="Index directory [env KB_INDEX; default index/].",
                         show_default=False)
@@ -52,6 +62,13 @@ def handle_errors(fn: Callable) -> Callable:
 
 
 def open_kb(index: Path | None):
+    """KnowledgeBase at --index / $KB_INDEX / index/; IndexMissing says which one was used."""
     from kb.base import KnowledgeBase
+    from kb.errors import IndexMissing
 
-    return KnowledgeBase.open(index_dir(index))
+    try:
+        return KnowledgeBase.open(index_dir(index))
+    except IndexMissing as e:
+        if index is None and os.environ.get("KB_INDEX"):
+            raise IndexMissing(f"{e} (the path came from $KB_INDEX)") from e
+        raise

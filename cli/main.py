@@ -9,10 +9,15 @@ import typer
 from rich.table import Table
 from rich.tree import Tree
 
-from cli.common import IndexOpt, JsonOpt, emit_json, err, handle_errors, index_dir, open_kb, out
+from cli.common import IndexOpt, JsonOpt, emit_json, err, handle_errors, index_dir, open_kb, out, set_widths
 
 app = typer.Typer(help="政策文件知识库 policy-kb: parse, tag and search plan documents.",
                   no_args_is_help=True, add_completion=False, rich_markup_mode=None)
+
+
+@app.callback()
+def _setup() -> None:
+    set_widths()
 
 
 @app.command()

@@ -9,8 +9,7 @@ from cli.common import out
 def target_text(t) -> str:
     """A target as one short line: 2030年 孕产妇死亡率 <= 9/100000."""
     year = f"{t.year}年 " if t.year else ""
-    comparator = "" if t.comparator == "range" else f"{t.comparator} "
-    return f"{year}{t.indicator} {comparator}{t.value_display()}".strip()
+    return f"{year}{t.indicator} {t.comparator_display()} {t.value_display()}".strip()
 
 
 def print_tags(c: Clause) -> None:

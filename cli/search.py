@@ -34,9 +34,11 @@ def search(query: Optional[str] = typer.Argument(None, help="Query in Chinese, e
     kb = open_kb(index)
     filters = dict(k=k, plan=plan, domain=domain, section=section, department=department, year=year, mode=mode)
     if batch is not None:
+        if query:
+            raise typer.BadParameter("give either a QUERY or --batch FILE, not both")
         return _batch(kb, batch, filters)
-    if not query:
-        raise typer.BadParameter("give a QUERY or --batch FILE")
+    if not query or not query.strip():
+        raise typer.BadParameter("give a QUERY (e.g. 儿童溺水) or --batch FILE")
     result = kb.search(query, **filters)
     if result.message:
         err.print(f"[yellow]{result.message}[/]", highlight=False)
@@ -45,7 +47,8 @@ def search(query: Optional[str] = typer.Argument(None, help="Query in Chinese, e
     if not result.hits:
         err.print("未找到相关条款 (no matching clause)")
         return
-    t = Table(title=f"{query}  ({mode})", show_lines=True)
+    title = query if len(query) <= 40 else query[:40] + "…"
+    t = Table(title=f"{title}  ({mode})", show_lines=True)
     for col in ("#", "path", "clause", "score"):
         t.add_column(col, overflow="fold")
     for i, h in enumerate(result.hits, 1):
@@ -55,12 +58,12 @@ def search(query: Optional[str] = typer.Argument(None, help="Query in Chinese, e
 
 
 def _batch(kb, path: Path, filters: dict) -> None:
-    """One JSON array of hits per input line (blank lines give [])."""
-    with open(path, encoding="utf-8-sig") as f:
-        for line in f:
-            q = line.rstrip("\n")
-            hits = kb.search(q, **filters).hits if q.strip() else []
-            sys.stdout.write(jsonlib.dumps([h.to_dict() for h in hits], ensure_ascii=False) + "\n")
+    """One JSON array of hits per input line (blank lines give []); UTF-8 or GB18030."""
+    from kb.evaluate import read_lines
+
+    for q in read_lines(path):
+        hits = kb.search(q, **filters).hits if q.strip() else []
+        sys.stdout.write(jsonlib.dumps([h.to_dict() for h in hits], ensure_ascii=False) + "\n")
 
 
 def highlight(text: str, terms: list[str], limit: int = 0) -> Text:
@@ -80,6 +83,8 @@ def highlight(text: str, terms: list[str], limit: int = 0) -> Text:
 def ask(question: str = typer.Argument(..., help="A question in Chinese, e.g. 2030年新生儿死亡率目标是多少"),
         index: Optional[Path] = IndexOpt, json: bool = JsonOpt) -> None:
     """Answer a question: a target value, a structural fact, or the cited clauses."""
+    if not question.strip():
+        raise typer.BadParameter("give a question, e.g. 2030年新生儿死亡率目标是多少")
     kb = open_kb(index)
     a = kb.ask(question)
     if json:

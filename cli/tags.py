@@ -43,7 +43,7 @@ def targets(plan: Optional[str] = typer.Option(None, "--plan", help="Plan short 
         t.add_column(col, overflow="fold")
     for r in rows:
         year = str(r.year) if r.year else (f"({r.year_implied})" if r.year_implied else "")
-        t.add_row(r.short_path or r.clause_id or "", r.indicator, r.comparator, r.value_display(), year, r.qualifier or "")
+        t.add_row(r.short_path or r.clause_id or "", r.indicator, r.comparator_display(), r.value_display(), year, r.qualifier or "")
     out.print(t)
 
 

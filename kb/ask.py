@@ -26,8 +26,6 @@ NOT_FOUND = "未找到相关条款"
 # separable with these signals.
 CONFIDENCE = {"threshold": 0.79, "weight_bm25": 0.005, "bm25_cap": 15.0, "weight_uncovered": 0.3,
               "depth": 10, "suggestions": 3}
-COMPARATOR_TEXT = {">=": "≥", "<=": "≤", "=": "=", "~": "约", "decrease_by": "下降", "increase_by": "提高",
-                   "increase": "提高", "decrease": "下降", "range": ""}
 
 
 @dataclass
@@ -202,7 +200,7 @@ def target_phrase(t: Target) -> str:
     if t.comparator == "range":
         value = f"{t.value_min:g}—{t.value_max:g}{t.unit or ''}"
     else:
-        value = f"{COMPARATOR_TEXT.get(t.comparator, t.comparator)} {_fmt(t)}"
+        value = f"{t.comparator_display()} {_fmt(t)}"
     return f"{year}{value}".strip()
 
 

@@ -254,7 +254,17 @@ class KnowledgeBase:
 
     def _resolve(self, key: str) -> Node:
         if re.fullmatch(r"[a-z0-9.\-]+", key):
-            return self.store.node(key)
+            try:
+                return self.store.node(key)
+            except NotFound:
+                import difflib
+
+                ids = [r["id"] for r in self.store.db.query("SELECT id FROM nodes")]
+                close = difflib.get_close_matches(key, ids, n=3, cutoff=0.6)
+                hint = f"; did you mean {', '.join(close)}?" if close else (
+                    "; ids look like czf-2022-8.ertong.p2.d2.m3 (`kb clauses` lists them), "
+                    "or give a path such as 儿童/儿童安全/策略措施/3")
+                raise NotFound(f"no clause or node {key!r}{hint}") from None
         segs = [s for s in re.split(r"\s*[/›>]\s*", _norm(key)) if s]
         if not segs:
             raise NotFound("empty path; give an id or a path such as 儿童/儿童安全/策略措施/3")

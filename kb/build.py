@@ -74,15 +74,18 @@ def collect_paths(paths: Iterable[str | Path]) -> list[Path]:
 
 
 def parse_all(files: list[Path], allow_unstructured: bool = False,
-              progress: Optional[Progress] = None) -> list[Document]:
-    """Parse every file; raise one KbError listing all failures (nothing is half-ingested)."""
+              progress: Optional[Progress] = None, source_names: Optional[dict[Path, str]] = None) -> list[Document]:
+    """Parse every file; raise one KbError listing all failures (nothing is half-ingested).
+    ``source_names`` gives the name to record as a document's source (e.g. the name a file
+    was uploaded with) instead of its path."""
     from kb.parse import parse_text
     from kb.read import read_document
 
     docs, errors = [], []
     for i, f in enumerate(files):
         try:
-            docs.append(parse_text(read_document(f), source=str(f), allow_unstructured=allow_unstructured))
+            source = (source_names or {}).get(f, str(f))
+            docs.append(parse_text(read_document(f), source=source, allow_unstructured=allow_unstructured))
         except KbError as e:
             errors.append(str(e))
         if progress:
@@ -118,7 +121,8 @@ def tag_documents(docs: list[Document], progress: Optional[Progress] = None) -> 
 
 
 def ingest(paths: Iterable[str | Path], index_dir: str | Path, *, rebuild: bool = False,
-           allow_unstructured: bool = False, embedder=None, progress: Optional[Progress] = None) -> IngestReport:
+           allow_unstructured: bool = False, embedder=None, progress: Optional[Progress] = None,
+           source_names: Optional[dict[Path, str]] = None) -> IngestReport:
     """Ingest files/folders into ``index_dir`` atomically; returns an IngestReport.
 
     ``rebuild`` starts from an empty store instead of the current one. ``embedder``
@@ -127,7 +131,7 @@ def ingest(paths: Iterable[str | Path], index_dir: str | Path, *, rebuild: bool 
     """
     t0 = time.perf_counter()
     files = collect_paths(paths)
-    docs = parse_all(files, allow_unstructured, progress)
+    docs = parse_all(files, allow_unstructured, progress, source_names)
     tag_documents(docs, progress)
     gen = layout.new_generation(index_dir, seed=not rebuild)
     try:

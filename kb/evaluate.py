@@ -55,16 +55,40 @@ class Question:
 
 
 def load_questions(path: str | Path) -> list[Question]:
-    """Questions from a JSONL file (one object a line; blank lines skipped)."""
+    """Questions from a JSONL file (one object a line with at least ``id`` and ``q``; blank
+    lines skipped). Raises InputError naming the file and line for anything else."""
+    from kb.errors import InputError
+
     out = []
-    for line in Path(path).read_text("utf-8-sig").splitlines():
+    for no, line in enumerate(read_lines(path), start=1):
         if not line.strip():
             continue
-        d = json.loads(line)
-        out.append(Question(id=d["id"], q=d["q"], kind=d.get("kind", "topic"),
-                            gold=list(d.get("gold") or []) + list(d.get("gold_shared") or []),
-                            answer=d.get("answer") or None, cross_plan=bool(d.get("cross_plan"))))
+        try:
+            d = json.loads(line)
+            out.append(Question(id=d["id"], q=d["q"], kind=d.get("kind", "topic"),
+                                gold=list(d.get("gold") or []) + list(d.get("gold_shared") or []),
+                                answer=d.get("answer") or None, cross_plan=bool(d.get("cross_plan"))))
+        except (ValueError, KeyError, TypeError) as e:
+            raise InputError(f"{path}: line {no}: not a question object with \"id\" and \"q\" ({e})") from e
+    if not out:
+        raise InputError(f"{path}: no questions; give a JSONL file with one {{\"id\", \"q\", \"gold\"}} object a line")
     return out
+
+
+def read_lines(path: str | Path) -> list[str]:
+    """Lines of a UTF-8 (or GB18030) text file. Raises InputError for a missing, binary or
+    undecodable file."""
+    from kb.errors import InputError
+    from kb.read import decode_document
+
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{p}: no such file; check the path")
+    data = p.read_bytes()
+    if not data.strip():
+        return []
+    lines = decode_document(data, name=str(p), html=False).split("\n")
+    return lines[:-1] if lines and lines[-1] == "" else lines
 
 
 def norm(text: str) -> str:

@@ -233,6 +233,9 @@ class Searcher:
             value = active.get(col)
             if value is not None:
                 attr = "doc_id" if col == "doc" else col
+                known = {getattr(c, attr) for c in self.clauses.values()} - {None}
+                if value not in known:
+                    return set(), f"no clause has {col} {value!r}; known: {', '.join(sorted(known))}"
                 ids = {i for i in ids if getattr(self.clauses[i], attr) == value}
         if f.department is not None:
             name = self.lexicon.resolve(f.department)

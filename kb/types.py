@@ -13,6 +13,10 @@ from typing import Any, Optional
 # (e.g. 指导思想, 基本原则); a "domain" is a （一） entry of part 二 (发展领域).
 NODE_KINDS = ("document", "notice", "plan", "part", "domain", "item", "section", "clause", "subitem", "paragraph")
 
+# Comparators as an official reads them (CLI tables, answers, CSV stays machine-readable).
+COMPARATOR_TEXT = {">=": "≥", "<=": "≤", "=": "=", "~": "约", "range": "", "decrease_by": "下降",
+                   "increase_by": "提高", "increase": "提高", "decrease": "下降"}
+
 # Section titles of part 二 in the field's terms: 主要目标 = goals, 策略措施 = measures.
 SECTION_CODES = {"主要目标": "g", "策略措施": "m"}
 
@@ -52,6 +56,10 @@ class Target:
 
     def to_dict(self) -> dict[str, Any]:
         return dict(asdict(self), value_display=self.value_display())
+
+    def comparator_display(self) -> str:
+        """The comparator in the words of the plans: ≥ ≤ = 约 下降 提高 ("" for a range)."""
+        return COMPARATOR_TEXT.get(self.comparator, self.comparator)
 
     def value_display(self) -> str:
         """The value with its unit as an official reads it: 98%, 3.5‰, 9/100000, 2—3所,

@@ -297,7 +297,9 @@ def test_upload_ingests_and_swaps(admin):
     assert report["generation"] != before
     assert not any("kb-upload-" in w for w in report["warnings"]), report["warnings"]
     assert admin.get("/health").json()["generation"] == report["generation"]
-    assert [d["id"] for d in admin.get("/api/documents").json()] == ["czf-2022-8", "other"]
+    docs = admin.get("/api/documents").json()
+    assert [d["id"] for d in docs] == ["czf-2022-8", "other"]
+    assert docs[1]["source"] == "other.txt"  # the uploaded name, not the server's temp path
     hits = admin.get("/api/search", params={"q": "养老服务体系"}).json()
     assert hits[0]["doc_id"] == "other"
 
