@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import cli.tags  # noqa: F401  (registers targets/departments until cli.main imports it)
 from cli.main import app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -325,3 +324,34 @@ def test_missing_index_says_run_ingest(tmp_path, monkeypatch, args):
     assert "run `kb ingest" in r.stderr
     r = kb(*args, "--index", tmp_path / "nowhere")
     assert r.exit_code == 1 and "nowhere" in r.stderr and "run `kb ingest" in r.stderr
+
+
+# ------------------------------------------------------------------ errors found by a fresh-user trial
+
+def test_batch_reads_gb18030_and_keeps_line_order(built_index, tmp_path):
+    f = tmp_path / "q.txt"
+    f.write_bytes("儿童溺水\n\n宫颈癌筛查\n".encode("gb18030"))
+    r = kb("search", "--batch", f, "--json", "-k", "3", "--index", built_index)
+    assert r.exit_code == 0, r.stderr
+    lines = [json.loads(x) for x in r.stdout.splitlines()]
+    assert len(lines) == 3 and lines[1] == []
+    assert lines[0][0]["id"] == "czf-2022-8.ertong.p2.d2.m3"
+
+
+@pytest.mark.parametrize("args,message", [
+    (["search", "--batch", "/bin/ls"], "binary"),
+    (["search", "--batch", "nope.txt"], "no such file"),
+    (["search", "溺水", "--batch", "nope.txt"], "not both"),
+    (["eval", "/bin/ls"], "binary"),
+    (["ask", " "], "give a question"),
+    (["show", "czf-2022-8.ertong.p2.d2.m33"], "did you mean czf-2022-8.ertong.p2.d2.m3"),
+])
+def test_bad_arguments_say_what_to_fix(built_index, args, message):
+    r = kb(*args, "--index", built_index)
+    assert r.exit_code != 0 and message in r.stderr + r.stdout
+
+
+def test_search_unknown_plan_returns_nothing_and_lists_known(built_index):
+    r = kb("search", "溺水", "--plan", "老年", "--json", "--index", built_index)
+    assert r.exit_code == 0 and json.loads(r.stdout) == []
+    assert "known: 儿童, 妇女" in r.stderr
