@@ -9,7 +9,6 @@ import pytest
 from typer.main import get_command
 from typer.testing import CliRunner
 
-import cli.tags  # noqa: F401  (registers targets/departments until cli.main imports it)
 from cli.main import app
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -79,7 +79,6 @@ def test_cli_eval_json(built_index, monkeypatch):
 
     from typer.testing import CliRunner
 
-    import cli.evaluate  # noqa: F401  (registers `kb eval` until cli.main imports it)
     from cli.main import app
 
     res = CliRunner().invoke(app, ["eval", str(DEV), "--mode", "bm25", "--json", "--index", str(built_index)])
