@@ -53,8 +53,11 @@ def ingest(paths: List[Path] = typer.Argument(..., help="Files (.txt/.html) or f
         err.print(f"[yellow]warning:[/] {w}", highlight=False)
     if json:
         return emit_json(report.to_dict())
-    t = Table(title=f"Ingested {len(report.documents)} document(s) in {report.seconds:.1f}s")
-    for col in ("document", "plan", "domains 发展领域", "goals 主要目标", "measures 策略措施", "clauses", "targets", "departments"):
+    notice = report.total_clauses - sum(p.clauses for p in report.plans)
+    caption = f"{report.total_clauses} clauses indexed" + (f", {notice} of them notice paragraphs (主送, 正文, 成文日期)"
+                                                            if notice else "")
+    t = Table(title=f"Ingested {len(report.documents)} document(s) in {report.seconds:.1f}s", caption=caption)
+    for col in ("document", "plan", "domains 发展领域", "goals 主要目标", "measures 策略措施", "clauses", "targets", "department tags"):
         t.add_column(col, justify="right" if col[0] in "dgmct" and col != "document" else "left")
     for p in report.plans:
         t.add_row(p.doc_id, p.plan, str(p.domains), str(p.goals), str(p.measures), str(p.clauses),
