@@ -127,3 +127,17 @@ def real(seed_doc):
         return sentence
 
     return check
+
+
+def load_benchmark(name: str):
+    """Import ``benchmarks/<name>.py`` once (benchmarks are scripts, not a package), so tests
+    share its scoring code instead of copying it."""
+    import importlib.util
+    import sys
+
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]

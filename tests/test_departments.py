@@ -4,20 +4,14 @@ Sentences are checked to be substrings of clause bodies of the seed before use.
 """
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 
 import pytest
+from conftest import load_benchmark
 
 from kb.departments import BODY_TYPES, DEFAULT_PATH, Lexicon, tag_departments
 from kb.errors import LexiconError
 
-ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("eval_tagging", ROOT / "benchmarks" / "eval_tagging.py")
-E = sys.modules.setdefault("eval_tagging", importlib.util.module_from_spec(_spec))
-if not hasattr(E, "score_targets"):
-    _spec.loader.exec_module(E)
+E = load_benchmark("eval_tagging")  # gold scoring shared with benchmarks/eval_tagging.py
 
 
 @pytest.fixture(scope="session")
