@@ -9,6 +9,7 @@ department (one body named and its duties asked: the clauses that name it) → c
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -257,16 +258,9 @@ def _section_counts(clauses: list[Clause], plan: Optional[str], plan_keys: list[
     for key in [plan] if plan else plan_keys:
         for s in sections:
             rows = [c for c in clauses if c.plan == key and c.section == s and c.domain]
-            per = "、".join(f"{d}{n}条" for d, n in _count_by(rows, lambda c: c.domain))
+            per = "、".join(f"{d}{n}条" for d, n in Counter(c.domain for c in rows).items())
             parts.append(f"{key}发展规划{s}共{len(rows)}条({per})")
     return Answer(";".join(parts), "structure", [])
-
-
-def _count_by(rows, key) -> list[tuple[str, int]]:
-    counts: dict[str, int] = {}
-    for r in rows:
-        counts[key(r)] = counts.get(key(r), 0) + 1
-    return list(counts.items())
 
 
 def _domains_answer(clauses: list[Clause], plan: Optional[str], plan_keys: list[str]) -> Answer:

@@ -105,14 +105,14 @@ def embed_with_cache(embedder, texts: list[str], gen: Path,
     cache; writes this generation's cache."""
     keys = [hashlib.sha256(f"{embedder.name}\0{t}".encode()).hexdigest() for t in texts]
     cache = _load_previous_cache(gen)
-    todo = [i for i, k in enumerate(keys) if k not in cache]
     out = np.zeros((len(texts), embedder.dim), dtype=np.float32)
+    todo = []
     for i, k in enumerate(keys):
-        if k in cache and cache[k].shape == (embedder.dim,):
-            out[i] = cache[k]
-        elif i not in todo:
+        cached = cache.get(k)
+        if cached is not None and cached.shape == (embedder.dim,):
+            out[i] = cached
+        else:
             todo.append(i)
-    todo.sort()
     for start in range(0, len(todo), EMBED_BATCH_SIZE):
         batch = todo[start:start + EMBED_BATCH_SIZE]
         out[batch] = embedder.embed_passages([texts[i] for i in batch])
