@@ -34,3 +34,7 @@ class NotFound(KbError):
 
 class QueryError(KbError):
     """A query or filter the engine cannot accept (e.g. an unknown filter value)."""
+
+
+class IndexLocked(KbError):
+    """Another writer holds the index's writer lock (see ``kb.lock``)."""
