@@ -110,7 +110,7 @@ def tag_documents(docs: list[Document], progress: Optional[Progress] = None) -> 
             for t in c.targets:
                 if t.year is None:
                     t.year_implied = period_end.get(c.plan)
-            c.departments = tag_departments(c.text, lexicon)
+            c.departments = list(c.departments) + tag_departments(c.text, lexicon)  # parsed responsibility lines first
             for t in c.targets:
                 t.clause_id = c.id
             for d in c.departments:
