@@ -83,7 +83,8 @@ def doc_type(title: str, grammar: str, issuer: Optional[str] = None, header: str
     """
     t = re.sub(r"\(.*?\)$", "", title.strip())
     who = f"{issuer or ''} {header}"
-    if grammar == "law":
+    legal_title = re.search(r"(法|条例|规定|办法|细则|规则|解释|批复|决定)$", t) and not re.search(r"关于印发", t)
+    if grammar == "law" or (legal_title and who.strip()):
         if re.search(r"最高人民法院|最高人民检察院", who) or re.search(r"^最高人民(法院|检察院)", t):
             return "司法解释"
         if re.search(r"全国人民代表大会", who):
@@ -150,26 +151,31 @@ def law_dates(header_lines: list[str]) -> tuple[dict, Optional[str]]:
             if not d:
                 continue
             d = d[:10]
-            events = _EVENT.findall(chunk)
-            ev = events[-1] if events else ""
-            if ev in ("修正", "修订"):
+            events = set(_EVENT.findall(chunk))
+            if events & {"修正", "修订"}:
                 dates["amended"].append(d)
-            elif ev in ("通过", "批准"):
-                dates["signed"] = dates["signed"] or d
+            elif events & {"通过", "批准"}:
+                if dates["signed"] is None:
+                    dates["signed"] = d
+                    body = body or _body(chunk)
+                else:  # a later adoption of the same text (司法解释 revised by 审判委员会)
+                    dates["amended"].append(d)
+            elif events & {"公布", "发布", "印发"}:
+                dates["published"] = d  # the latest promulgation
                 body = body or _body(chunk)
-            elif ev in ("公布", "发布", "印发"):
-                dates["published"] = dates["published"] or d
-                body = body or _body(chunk)
-            elif ev in ("施行", "实施"):
-                dates["effective"] = dates["effective"] or d
+            elif events & {"施行", "实施"}:
+                dates["effective"] = d
     return dates, body
 
 
 def _body(chunk: str) -> Optional[str]:
     """The enacting body named in a header event: 第十二届全国人民代表大会常务委员会第十八次会议通过 →
     全国人民代表大会常务委员会; 中华人民共和国国务院令第687号公布 → 国务院; 最高人民法院审判委员会… → 最高人民法院."""
-    m = re.search(r"(全国人民代表大会常务委员会|全国人民代表大会|最高人民法院|最高人民检察院|国务院|"
-                  r"[\u4e00-\u9fff]{2,12}?(?:人民代表大会常务委员会|人民政府|部|委员会|总局|局|署))", chunk)
+    chunk = re.sub(r"第[一二三四五六七八九十百零\d]+(届|次)", " ", chunk)
+    for name in ("全国人民代表大会常务委员会", "全国人民代表大会", "最高人民法院", "最高人民检察院", "国务院"):
+        if name in chunk:
+            return name
+    m = re.search(r"([\u4e00-\u9fff]{2,12}?(?:人民代表大会常务委员会|人民政府|部|委员会|总局|局|署))", chunk)
     return m[1] if m else None
 
 

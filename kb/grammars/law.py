@@ -66,7 +66,7 @@ def short_title(title: str) -> str:
     return re.sub(r"^中华人民共和国", "", t) or t
 
 
-def law_id(title: str, part: Optional[str], version: Optional[str], source_stem: str) -> str:
+def law_id(title: str, part: Optional[str], version: Optional[str]) -> str:
     """Readable, stable id: pinyin of the short title (and the part), then the version date:
     反家庭暴力法 of 2015-12-27 → ``fanjiatingbaolifa-2015-12-27``; 民法典 婚姻家庭编 →
     ``minfadian-hunyinjiatingbian-2020-05-28``. Titles longer than 40 letters are cut and get 6
@@ -76,9 +76,6 @@ def law_id(title: str, part: Optional[str], version: Optional[str], source_stem:
         base = base[:40].rstrip("-") + "-" + hashlib.sha256(title.encode("utf-8")).hexdigest()[:6]
     if part:
         base += "-" + ids.slug(part)[:30]
-    if not version:
-        m = re.search(r"(\d{4})-(\d{2})-(\d{2})", source_stem)
-        version = m.group(0) if m else None
     return f"{base}-{version}" if version else (base or "law")
 
 
@@ -180,12 +177,10 @@ class LawBuilder(TreeBuilder):
         if ITEM_RE.match(ln.text) and paras:
             para = paras[-1]
             k = sum(1 for c in para.children if c.node.kind == "item") + 1
-            self.open(para, "item", f"x{k}", ITEM_RE.match(ln.text)[0], ln, number=k).node.text = ln.text
-            self.pop_to(art)
+            self.add(para, "item", f"x{k}", ITEM_RE.match(ln.text)[0], ln, number=k).node.text = ln.text
             return
         k = len(paras) + 1
-        self.open(art, "paragraph", f"k{k}", f"第{k}款", ln, number=k).node.text = ln.text
-        self.pop_to(art)
+        self.add(art, "paragraph", f"k{k}", f"第{k}款", ln, number=k).node.text = ln.text
 
     def finish(self) -> tuple[list[Node], list[Clause]]:
         nodes = self.flatten()
@@ -194,7 +189,6 @@ class LawBuilder(TreeBuilder):
             if o.node.kind == "article":
                 n = o.node
                 path = [self.root.node.title] + [h.title for h in self._headings_of(o)] + [o.extra["label"]]
-                n.path = path
                 clauses.append(Clause(
                     id=n.id, doc_id=n.doc_id, plan=None, part=None, domain=None, section=None, number=n.number,
                     heading=None, text=n.text, path=path, short_path=f"{self.short}/{o.extra['label']}",
@@ -255,7 +249,7 @@ def parse(lines: list[Line], source: str, doc_id: Optional[str] = None, allow_un
     lines = [ln for i, ln in enumerate(lines) if i not in used]
     titles, events, preamble, body_at = split_head(lines)
     title_parts = [ln.text for ln in titles]
-    part = next((t for t in title_parts[1:] if PART_TITLE_RE.match(t)), None)
+    part = next((t for t in title_parts[1:] if PART_TITLE_RE.match(t) or len(t) <= 6), None)
     notice_title = next((t for t in title_parts if re.search(r"关于.*(通知|决定)$", t)), None)
     law_title = next((t for t in reversed(title_parts) if TITLE_SUFFIX.search(t) and t != notice_title and t != part),
                      title_parts[0] if title_parts else "")
@@ -264,8 +258,11 @@ def parse(lines: list[Line], source: str, doc_id: Optional[str] = None, allow_un
     dates, body = law_dates(header_lines)
     facts = document_facts(law_title, NAME, meta, (dates, body, " ".join(header_lines)))
     version = max([d for d in [dates["signed"], dates["published"], *dates["amended"]] if d], default=None)
+    stem_date = re.search(r"\((\d{4}-\d{2}-\d{2})\)", Path(source).stem)
+    if stem_date:  # a corpus that labels versions in its file names (laws-cn: 反家庭暴力法(2015-12-27).md)
+        version = stem_date[1]
     short = short_title(law_title)
-    did = doc_id or law_id(law_title, part, version, Path(source).stem)
+    did = doc_id or law_id(law_title, part, version)
     b = LawBuilder(did, title, short)
     extra_titles = [ln for ln in titles if ln.text not in (law_title, part)]
     if notice_title or extra_titles or preamble:
@@ -283,3 +280,12 @@ def parse(lines: list[Line], source: str, doc_id: Optional[str] = None, allow_un
     return Document(id=did, source=source, title=title, meta=meta, nodes=nodes, clauses=clauses, warnings=b.warnings,
                     short_title=short, **{k: facts[k] for k in ("doc_type", "issuer", "level", "doc_number", "dates",
                                                                 "validity")})
+
+
+def summary(doc) -> list[dict]:
+    """Counts for the ingest report: chapters (章), articles (条), other clauses, tags."""
+    articles = [c for c in doc.clauses if c.label and c.label.startswith("第")]
+    return [{"unit": doc.short_title or doc.title, "title": doc.title,
+             "chapters": sum(1 for n in doc.nodes if n.kind == "chapter"), "articles": len(articles),
+             "clauses": len(doc.clauses), "targets": sum(len(c.targets) for c in doc.clauses),
+             "departments": sum(len(c.departments) for c in doc.clauses)}]

@@ -13,8 +13,9 @@ from typing import Optional
 
 from kb import ids
 from kb.errors import ParseError
-from kb.grammars.header import NOTICE_TYPES, document_facts, read_head
-from kb.grammars.lines import Line
+from kb.grammars.header import NOTICE_TYPES, document_facts, law_dates, read_head
+from kb.grammars.law import EVENT_LINE
+from kb.grammars.lines import Line, iso_date
 from kb.grammars.plan import PART_RE, PlanBuilder, is_structural
 
 NAME = "notice"
@@ -51,7 +52,9 @@ def parse(lines: list[Line], source: str, doc_id: Optional[str] = None, allow_un
     head = read_head(lines, is_structural, lambda t: False)
     meta = dict(head.meta)
     title = head.title
-    facts = document_facts(title, NAME, meta)
+    events = [ln.text.strip("()") for ln in head.lines[head.body_from:head.body_from + 8]
+              if iso_date(ln.text) and EVENT_LINE.search(ln.text) and len(ln.text) < 200]
+    facts = document_facts(title, NAME, meta, (*law_dates(events), " ".join(events)) if events else None)
     did = doc_id or ids.document_id(facts["doc_number"], title or source, Path(source).stem)
     builder = PlanBuilder(did, title, plan_layer=False)
     for ln in head.lines[head.body_from:]:
@@ -74,3 +77,12 @@ def parse(lines: list[Line], source: str, doc_id: Optional[str] = None, allow_un
     return Document(id=did, source=source, title=title, meta=meta, nodes=nodes, clauses=clauses,
                     warnings=builder.warnings, short_title=short,
                     **{k: facts[k] for k in ("doc_type", "issuer", "level", "doc_number", "dates", "validity")})
+
+
+def summary(doc) -> list[dict]:
+    """Counts for the ingest report: parts (一、), numbered clauses, all clauses, tags."""
+    return [{"unit": doc.short_title or doc.title, "title": doc.title,
+             "parts": sum(1 for n in doc.nodes if n.kind == "part"),
+             "numbered": sum(1 for c in doc.clauses if c.number is not None), "clauses": len(doc.clauses),
+             "targets": sum(len(c.targets) for c in doc.clauses),
+             "departments": sum(len(c.departments) for c in doc.clauses)}]

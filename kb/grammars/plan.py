@@ -42,7 +42,7 @@ SUBITEM_RE = re.compile(r"^\(\s*(\d{1,3})\s*\)\s*(.*)$")
 SECTION_RE = re.compile(r"^(主要目标|策略措施|工作目标|主要任务|重点任务|保障措施)\s*[:。]?\s*$")
 PLAN_TITLE_RE = re.compile(
     r"^(?!.*[《》])(?P<title>.{2,40}?(?:发展)?(?:规划|纲要))\s*"
-    r"(?:\(\s*(?P<start>\d{4})\s*[—\-–~至]+\s*(?P<end>\d{4})\s*年?\s*\))?$")
+    r"(?:\(\s*(?P<start>\d{4})\s*[—\-–~至]+\s*(?P<end>\d{4})\s*年?\s*\))?\s*(?:全文|\(全文\))?$")
 QUOTED_PLAN_RE = re.compile(r"《(?P<title>[^《》]{2,40}?(?:发展)?(?:规划|纲要)\s*(?:\(\s*(?P<start>\d{4})\s*[—\-–~至]+\s*(?P<end>\d{4})\s*年?\s*\))?)》")
 SCOPE_RE = re.compile(r"^本(?:规划|纲要)所称.{2,80}$")
 _REGION_PREFIX = re.compile(r"^(?:[^\s(]{1,8}?(?:自治州|自治县|自治区|省|市|县|区|旗|盟))+")
@@ -165,7 +165,7 @@ class PlanBuilder(TreeBuilder):
                     or (CLAUSE_RE.match(t) and not CLAUSE_RE.match(t)[2][:1].isdigit() and CLAUSE_RE.match(t)[2]))
 
     def _plan(self, m: re.Match, ln: Line) -> None:
-        o = self._new_plan(m.group(0), m["start"], m["end"], ln)
+        o = self._new_plan(re.sub(r"\s*(?:全文|\(全文\))$", "", m.group(0)), m["start"], m["end"], ln)
         o.node.text = ""
         self.structured = True
 
@@ -449,7 +449,7 @@ def _is_heading(rest: str) -> bool:
 def _short_path(key, part, domain, section, item, n: Node, is_item_clause: bool) -> str:
     """The Chinese path `kb show` accepts: 儿童/儿童安全/策略措施/3, 儿童/基本原则/2,
     儿童/组织实施/1, 儿童/指导思想, 通知/¶1."""
-    segs = [key or section or ""]
+    segs = [key] if key else ([] if domain is not None else [section or ""])
     if domain is not None:
         segs += [domain.title, section or ""]
     elif is_item_clause and n.number is not None and section is None:
@@ -532,3 +532,18 @@ def parse(lines: list[Line], source: str, doc_id: Optional[str] = None, allow_un
                    warnings=builder.warnings, short_title=(builder.plans_meta[0]["key"] if len(builder.plans_meta) == 1 else None),
                    **{k: facts[k] for k in ("doc_type", "issuer", "level", "doc_number", "dates", "validity")})
     return doc
+
+
+def summary(doc) -> list[dict]:
+    """Per-plan counts for the ingest report: domains (发展领域), goals (主要目标 clauses),
+    measures (策略措施 clauses), clauses, targets and department tags."""
+    rows = []
+    for p in doc.meta.get("plans", []):
+        mine = [c for c in doc.clauses if c.id.startswith(p["id"] + ".")]
+        rows.append({"unit": p["key"] or p["title"] or doc.id, "title": p["title"],
+                     "domains": sum(1 for n in doc.nodes if n.kind == "domain" and n.id.startswith(p["id"] + ".")),
+                     "goals": sum(1 for c in mine if c.section == "主要目标"),
+                     "measures": sum(1 for c in mine if c.section == "策略措施"),
+                     "clauses": len(mine), "targets": sum(len(c.targets) for c in mine),
+                     "departments": sum(len(c.departments) for c in mine)})
+    return rows

@@ -47,13 +47,18 @@ class TreeBuilder:
     def open(self, parent: Open, kind: str, code: str, title: str, ln: Line, number=None) -> Open:
         """Add a ``kind`` node titled ``title`` under ``parent`` (closing what was open below
         ``parent``) and push it; its id is ``parent.id + "." + code``."""
+        child = self.add(parent, kind, code, title, ln, number)
+        self.pop_to(parent)
+        self.stack.append(child)
+        return child
+
+    def add(self, parent: Open, kind: str, code: str, title: str, ln: Line, number=None) -> Open:
+        """Add a ``kind`` node under ``parent`` without touching the stack of open nodes."""
         n = Node(id=ids.child_id(parent.node.id, code), doc_id=self.root.node.id, kind=kind, title=title,
                  parent_id=parent.node.id, number=number, line_start=ln.start, line_end=ln.end,
                  path=parent.node.path + [title] if parent.node.kind != "document" else [title])
         child = Open(n, parent=parent, code=code)
         parent.children.append(child)
-        self.pop_to(parent)
-        self.stack.append(child)
         return child
 
     def walk(self, o: Optional[Open] = None) -> Iterator[Open]:
