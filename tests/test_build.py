@@ -60,7 +60,7 @@ def test_other_documents_stay(tmp_path, fake_embedder):
     ("empty.txt", b"", "empty"),
     ("blank.txt", b"   \n\n  ", "empty"),
     ("binary.txt", bytes(range(256)) * 20, "binary"),
-    ("plan.pdf", b"%PDF-1.4 ...", "unsupported format '.pdf'"),
+    ("plan.pdf", b"%PDF-1.4 ...", "damaged or truncated PDF"),
     ("note.txt", "今天天气很好。\n\n我们去公园散步。\n".encode("utf-8"), "no plan structure"),
 ])
 def test_bad_input_leaves_index_unchanged(built_index_copy, tmp_path, name, content, message):

@@ -1,5 +1,5 @@
 """Markdown: the text a reader sees, one block (heading, paragraph, list item, table row)
-per line, with the markup stripped.
+per paragraph (paragraphs separated by a blank line), with the markup stripped.
 
 * YAML front matter (``---`` … ``---`` at the top) becomes ``Source.meta``.
 * ``<!-- INFO END -->``, the convention of the law texts in ``shared/corpora/laws-cn``
@@ -9,7 +9,7 @@ per line, with the markup stripped.
   is dropped.
 * Headings lose their ``#``s; emphasis, links (their text is kept) and inline code lose
   their markup; an ordered list item keeps its number as written (``1.``, ``2)``), a bullet
-  loses its marker; a table becomes one line per row, cells joined by a space, the
+  loses its marker; a table row becomes a paragraph, cells joined by a space, the
   ``|---|`` rule dropped; a code fence keeps its content and drops the fences.
 * Line breaks inside a paragraph are kept: Chinese policy text puts one paragraph per
   line, and the parser re-joins hard wraps itself.
@@ -42,7 +42,7 @@ def read(data: bytes, name: str) -> Source:
     lines, title = _render(body)
     if title and "title" not in meta:
         meta["title"] = normalise_text(title)
-    out = normalise_text("\n".join(lines).strip("\n") + "\n")
+    out = normalise_text("\n".join(lines).strip("\n"))
     if not out.strip():
         raise InputError(f"{name}: the Markdown file has no text besides its front matter; nothing to ingest")
     return Source(out, "md", meta, warnings)
@@ -54,7 +54,7 @@ def looks_like_markdown(text: str) -> bool:
 
 
 def _front_matter(text: str, name: str) -> tuple[dict, list[str], str]:
-    m = FRONT_MATTER_RE.match(text.lstrip("\ufeff"))
+    m = FRONT_MATTER_RE.match(text)
     if not m:
         return {}, [], text
     import yaml
@@ -83,9 +83,9 @@ def _render(body: str) -> tuple[list[str], str | None]:
         elif tok.type == "tr_open":
             row = []
         elif tok.type == "tr_close":
-            lines.append(CELL_SEPARATOR.join(c for c in row if c))
+            lines.extend([CELL_SEPARATOR.join(c for c in row if c), ""])
             row = None
-        elif tok.type in ("heading_close", "paragraph_close", "table_close"):
+        elif tok.type in ("heading_close", "paragraph_close"):
             lines.append("")  # a blank line between blocks, as in the source
         elif tok.type == "inline":
             text = _inline_text(tok.children or [])
