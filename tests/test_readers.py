@@ -147,7 +147,7 @@ def test_scanned_pdf_without_ocr_says_how_to_install_it(monkeypatch):
     from kb.readers import ocr
 
     monkeypatch.setattr(ocr, "available", lambda: False)
-    with pytest.raises(InputError, match=r"seed-scan\.pdf: the PDF has no text layer.*pip install 'policy-kb\[ocr\]'"):
+    with pytest.raises(InputError, match=r"seed-scan\.pdf: the PDF has no usable text layer.*pip install 'policy-kb\[ocr\]'"):
         read_source(FIXTURES / "seed-scan.pdf")
 
 
@@ -255,3 +255,11 @@ def test_text_reader_unchanged_for_the_seed(seed_doc):
     src = read_source(SEED)
     assert src.format == "txt" and src.meta == {} and src.warnings == []
     assert parse_text(src.text, source=str(SEED)).clauses == seed_doc.clauses
+
+
+def test_unmapped_glyphs_count_as_no_text_layer():
+    from kb.readers.pdf import _readable
+
+    assert _readable("一、指导思想、基本原则和总体目标")
+    assert not _readable("(cid:1234)" * 20 + "一、总体目标")  # fonts without a Unicode map
+    assert not _readable("- 3 -")

@@ -14,6 +14,8 @@ at the right margin. So:
   title, unless the first ends a sentence. Paragraphs are separated by a blank line; a
   number split by a wrap (``(2`` / ``021年``) is re-joined without a space, two Latin
   words with one.
+* **Scans**: a page with almost no text, or whose text is mostly glyphs without a Unicode
+  mapping (``(cid:123)``), is read by OCR when it is installed.
 * **Spaces**: characters are joined as placed; a space is inserted only between two Latin
   letters or digits set apart (a word space), or across a gap wider than a character (a
   table column). So ``到2025年`` never reads ``到 2025 年``. Overprinted duplicate
@@ -37,6 +39,10 @@ from kb.readers.text import normalise_text
 
 FURNITURE_BAND = 0.12  # share of the page height at the top and at the bottom
 MIN_PAGE_CHARS = 10  # a page with fewer text characters has no text layer (is a scan)
+# A page where more than this share of the characters are glyphs without a Unicode
+# mapping (pdfminer's "(cid:123)") has an unreadable text layer: it is treated as a scan.
+MAX_UNMAPPED_SHARE = 0.3
+_CID = re.compile(r"\(cid:\d+\)")
 PAGE_NUMBER_RE = re.compile(
     r"^(?:[-—–－_~·•\s]*\d{1,4}[-—–－_~·•\s]*|第\s*\d{1,4}\s*页(?:\s*[,，/]?\s*共\s*\d{1,4}\s*页)?"
     r"|\d{1,4}\s*/\s*\d{1,4}|(?:page|p\.)\s*\d{1,4}(?:\s*of\s*\d{1,4})?)$", re.I)
@@ -68,7 +74,7 @@ def read(data: bytes, name: str) -> Source:
         pages = [_page_lines(page, i) for i, page in enumerate(pdf.pages, start=1)]
         heights = [float(page.height) for page in pdf.pages]
         meta = _info(pdf.metadata, len(pdf.pages))
-    textless = [i for i, lines in enumerate(pages, start=1) if sum(len(ln.text) for ln in lines) < MIN_PAGE_CHARS]
+    textless = [i for i, lines in enumerate(pages, start=1) if not _readable("".join(ln.text for ln in lines))]
     warnings: list[str] = []
     fmt = "pdf"
     if textless:
@@ -80,6 +86,13 @@ def read(data: bytes, name: str) -> Source:
     if not text.strip():
         raise InputError(f"{name}: the PDF has no text besides page numbers and headers; nothing to ingest")
     return Source(text, fmt, meta, warnings)
+
+
+def _readable(page_text: str) -> bool:
+    """A page has a usable text layer: enough characters, most of them mapped to Unicode."""
+    unmapped = len(_CID.findall(page_text))
+    chars = len(_CID.sub("", page_text)) + unmapped
+    return chars >= MIN_PAGE_CHARS and unmapped <= MAX_UNMAPPED_SHARE * chars
 
 
 def _open(data: bytes, name: str):
@@ -219,9 +232,10 @@ def _ocr(data: bytes, name: str, textless: list[int], n_pages: int, warnings: li
     pages_txt = ", ".join(map(str, textless[:10])) + (" …" if len(textless) > 10 else "")
     if not ocr.available():
         if len(textless) == n_pages:
-            raise InputError(f"{name}: the PDF has no text layer (a scan?) and OCR is not installed; "
+            raise InputError(f"{name}: the PDF has no usable text layer (a scan, or fonts without a Unicode map) "
+                             "and OCR is not installed; "
                              "install it with pip install 'policy-kb[ocr]', or ingest a PDF with text")
-        warnings.append(f"{name}: pages {pages_txt} have no text layer (scanned?) and were skipped; "
+        warnings.append(f"{name}: pages {pages_txt} have no usable text layer (scanned?) and were skipped; "
                         "install OCR (pip install 'policy-kb[ocr]') to read them")
         return {}, "pdf"
     lines = ocr.read_pages(data, textless)
