@@ -71,8 +71,14 @@ def read(data: bytes, name: str) -> Source:
     ``author`` where set. Raises InputError as described in the module docstring."""
     pdf = _open(data, name)
     with pdf:
-        pages = [_page_lines(page, i) for i, page in enumerate(pdf.pages, start=1)]
-        heights = [float(page.height) for page in pdf.pages]
+        pages, heights = [], []
+        for i, page in enumerate(pdf.pages, start=1):
+            try:
+                pages.append(_page_lines(page, i))
+            except Exception as e:  # pdfminer raises many types on a broken content stream
+                raise InputError(f"{name}: page {i} of the PDF is damaged ({type(e).__name__}: {e}); "
+                                 "re-download it or re-export it from the original") from e
+            heights.append(float(page.height))
         meta = _info(pdf.metadata, len(pdf.pages))
     textless = [i for i, lines in enumerate(pages, start=1) if not _readable("".join(ln.text for ln in lines))]
     warnings: list[str] = []
