@@ -263,3 +263,24 @@ def test_unmapped_glyphs_count_as_no_text_layer():
     assert _readable("一、指导思想、基本原则和总体目标")
     assert not _readable("(cid:1234)" * 20 + "一、总体目标")  # fonts without a Unicode map
     assert not _readable("- 3 -")
+
+
+def test_docx_revisions_hidden_text_links_and_layout_tables(tmp_path):
+    """Deleted revisions and hidden runs are left out, hyperlink text kept, a one-cell
+    layout table gives each of its paragraphs a paragraph."""
+    import docx
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    d = docx.Document()
+    p = d.add_paragraph("到2025年,")
+    p._p.append(parse_xml(f'<w:del {nsdecls("w")} w:id="1" w:author="a"><w:r><w:delText>删去的</w:delText></w:r></w:del>'))
+    p._p.append(parse_xml(f'<w:r {nsdecls("w")}><w:rPr><w:vanish/></w:rPr><w:t>隐藏</w:t></w:r>'))
+    p._p.append(parse_xml(f'<w:hyperlink {nsdecls("w")}><w:r><w:t>新生儿死亡率</w:t></w:r></w:hyperlink>'))
+    p.add_run("降至3‰以下。")
+    cell = d.add_table(rows=1, cols=1).rows[0].cells[0]
+    cell.text = "一、总体要求"
+    cell.add_paragraph("(一)指导思想")
+    d.save(tmp_path / "t.docx")
+    assert read_source(tmp_path / "t.docx").text.split("\n\n") == [
+        "到2025年,新生儿死亡率降至3‰以下。", "一、总体要求", "(一)指导思想"]
