@@ -241,7 +241,8 @@ def _admin_routes(s: Settings) -> APIRouter:
 
     @r.post("/api/documents", response_model=m.IngestReport, status_code=201, tags=["admin"])
     def upload(request: Request, file: UploadFile):
-        """Ingest one document (.txt or .html); re-uploading a document replaces it.
+        """Ingest one document (.txt, .html, .md, .docx or .pdf, recognised by its content);
+        re-uploading a document replaces it.
 
         Needs `Authorization: Bearer <KB_ADMIN_TOKEN>`: 401 without it, 403 with a wrong token.
         The index is rebuilt as a new generation; requests keep being answered from the old
@@ -278,7 +279,7 @@ def _uploads_disabled_routes() -> APIRouter:
     def upload_disabled():
         """**Uploads are disabled on this server** because it has no KB_ADMIN_TOKEN: every
         request is answered 403. Set KB_ADMIN_TOKEN (at least 16 characters) and restart to
-        enable uploads (multipart field `file`, a .txt or .html document, with
+        enable uploads (multipart field `file`, a .txt, .html, .md, .docx or .pdf document, with
         `Authorization: Bearer <KB_ADMIN_TOKEN>`)."""
         raise HTTPException(403, UPLOADS_DISABLED)
 

@@ -22,7 +22,7 @@ def _setup() -> None:
 
 @app.command()
 @handle_errors
-def ingest(paths: List[Path] = typer.Argument(..., help="Files (.txt/.html) or folders."),
+def ingest(paths: List[Path] = typer.Argument(..., help="Files (.txt .html .md .docx .pdf) or folders."),
            rebuild: bool = typer.Option(False, "--rebuild", help="Start from an empty index."),
            allow_unstructured: bool = typer.Option(
                False, "--allow-unstructured", help="Store text with no plan structure as paragraphs."),

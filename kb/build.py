@@ -15,7 +15,7 @@ from typing import Callable, Iterable, Optional
 from kb import layout
 from kb.errors import InputError, KbError
 from kb.parse import parse_file
-from kb.read import HTML_SUFFIXES, TEXT_SUFFIXES
+from kb.read import SUPPORTED_SUFFIXES
 from kb.store import Store
 from kb.types import Document
 
@@ -55,7 +55,8 @@ class IngestReport:
 
 
 def collect_paths(paths: Iterable[str | Path]) -> list[Path]:
-    """Expand folders (recursively, .txt/.html/.htm files) and keep files as given.
+    """Expand folders (recursively, files with a suffix in ``kb.readers.SUPPORTED_SUFFIXES``)
+    and keep files as given.
 
     Raises InputError naming a missing path or a folder with no documents.
     """
@@ -65,9 +66,9 @@ def collect_paths(paths: Iterable[str | Path]) -> list[Path]:
             raise InputError(f"{p}: no such file or folder; check the path")
         if p.is_dir():
             found = sorted(f for f in p.rglob("*") if f.is_file() and not f.name.startswith(".")
-                           and f.suffix.lower() in (TEXT_SUFFIXES | HTML_SUFFIXES) - {""})
+                           and f.suffix.lower() in SUPPORTED_SUFFIXES)
             if not found:
-                raise InputError(f"{p}: no .txt or .html documents in this folder")
+                raise InputError(f"{p}: no .txt, .html, .md, .docx or .pdf documents in this folder")
             out.extend(found)
         else:
             out.append(p)

@@ -3,6 +3,7 @@ the response models against the library's shapes, uploads and the atomic swap.""
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -322,6 +323,18 @@ def test_readers_keep_answers_during_upload(admin):
     assert [d["id"] for d in admin.get("/api/documents").json()] == ["czf-2022-8", "other"]
 
 
+def test_upload_docx_replaces_the_seed_with_the_same_clauses(admin):
+    """The seed as a Word file with automatic numbering (tests/fixtures) is the same document."""
+    docx = Path(__file__).resolve().parent / "fixtures" / "seed-autonumbered.docx"
+    before = admin.get("/api/tree").json(), admin.get(f"/api/clauses/{DROWNING}").json()["clause"]["text"]
+    r = upload(admin, name="曾政发〔2022〕8号.docx", body=docx.read_bytes())
+    assert r.status_code == 201, r.text
+    assert r.json()["documents"] == ["czf-2022-8"]
+    docs = admin.get("/api/documents").json()
+    assert [(d["id"], d["source"]) for d in docs] == [("czf-2022-8", "曾政发〔2022〕8号.docx")]
+    assert (admin.get("/api/tree").json(), admin.get(f"/api/clauses/{DROWNING}").json()["clause"]["text"]) == before
+
+
 @pytest.mark.parametrize("name,body,status", [
     ("empty.txt", b"", 422),
     ("binary.txt", bytes(range(256)) * 4, 422),
@@ -338,7 +351,7 @@ def test_bad_upload_changes_nothing(admin, name, body, status):
 
 @pytest.mark.parametrize("name,body,problem", [
     ("empty.txt", b"", "the file is empty"),
-    ("数据 2023.pdf", b"%PDF-1.4", "unsupported format"),
+    ("数据 2023.pdf", b"%PDF-1.4", "damaged or truncated PDF"),
     ("notes.txt", "一、二\n".encode("utf-8"), "no text found"),
 ])
 def test_bad_upload_names_the_uploaded_file_not_a_temp_path(admin, name, body, problem):

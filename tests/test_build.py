@@ -12,7 +12,9 @@ from kb.build import ingest
 from kb.errors import InputError, NotFound
 from kb.store import Store
 
-from conftest import SEED
+from conftest import ROOT, SEED
+
+FIXTURES = ROOT / "tests" / "fixtures"
 
 
 def snapshot(index_dir):
@@ -56,11 +58,24 @@ def test_other_documents_stay(tmp_path, fake_embedder):
     assert ids == ["czf-2022-8", "other"]
 
 
+def _zip_of_notes() -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("notes.txt", "会议纪要")
+    return buf.getvalue()
+
+
 @pytest.mark.parametrize("name,content,message", [
     ("empty.txt", b"", "empty"),
     ("blank.txt", b"   \n\n  ", "empty"),
     ("binary.txt", bytes(range(256)) * 20, "binary"),
-    ("plan.pdf", b"%PDF-1.4 ...", "unsupported format '.pdf'"),
+    ("plan.pdf", b"%PDF-1.4 ...", "damaged or truncated PDF"),
+    ("plan.docx", _zip_of_notes(), r"plan\.docx: is a zip archive, not a Word \.docx"),
+    ("locked.pdf", (FIXTURES / "seed-encrypted.pdf").read_bytes(), r"locked\.pdf: the PDF is encrypted"),
+    ("plan.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), r"plan\.doc: is a Word 97-2003"),
     ("note.txt", "今天天气很好。\n\n我们去公园散步。\n".encode("utf-8"), "no plan structure"),
 ])
 def test_bad_input_leaves_index_unchanged(built_index_copy, tmp_path, name, content, message):

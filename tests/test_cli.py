@@ -135,6 +135,20 @@ def test_unstructured_text_stored_as_paragraphs_when_allowed(built_index_copy, b
     assert len(docs) == 2  # the seed stays
 
 
+def test_ingest_pdf_of_the_seed_gives_the_same_clauses(built_index_copy, session_model):
+    """The seed printed to PDF (tests/fixtures/seed-text.pdf: running header, page numbers,
+    hard wraps) replaces the .txt with the same 357 clauses."""
+    def clauses():  # line numbers are the source text's, so they differ
+        return [{k: v for k, v in c.items() if k not in ("line_start", "line_end")}
+                for c in kb_json("clauses", "--index", built_index_copy)]
+
+    before = clauses()
+    r = kb("ingest", ROOT / "tests" / "fixtures" / "seed-text.pdf", "--index", built_index_copy)
+    assert r.exit_code == 0, r.stderr
+    assert len(before) == 357 and clauses() == before
+    assert [d["source"].endswith("seed-text.pdf") for d in kb_json("docs", "--index", built_index_copy)] == [True]
+
+
 # ------------------------------------------------------------------ browsing JSON
 
 def test_docs_json(built_index):
