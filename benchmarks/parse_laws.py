@@ -55,8 +55,14 @@ def portal_html(text: str, title: str) -> str:
             "<div class='footer'>主办单位: 某某网站 版权所有 联系我们</div></body></html>")
 
 
+def is_article(clause) -> bool:
+    """True for a clause that is an article (label 第N条 or 第N条之M)."""
+    return bool(re.fullmatch(r"第[^第条]+条(之[一二三四五六七八九十]+)?", clause.label or ""))
+
+
 def check(doc, want: list[str]) -> tuple[bool, str]:
-    got = [c.label for c in doc.clauses if c.label and re.match(r"^第.+条", c.label)]
+    """(ok, why): the document's article labels equal ``want``, in order."""
+    got = [c.label for c in doc.clauses if is_article(c)]
     if got == want:
         return True, ""
     for i, (a, b) in enumerate(zip(got, want)):
@@ -76,10 +82,7 @@ def main(argv=None) -> int:
     from kb.errors import KbError
     from kb.grammars import parse_text
     from kb.read import decode_document
-    try:
-        from kb.readers import read_bytes
-    except ImportError:  # before the readers package
-        read_bytes = None
+    from kb.readers import read_bytes
 
     files = sorted(args.corpus.rglob("*.md"))
     if args.sample:

@@ -57,8 +57,8 @@ def test_docx_renders_word_numbering_labels(docx_source):
 
 
 def test_docx_table_rows_are_paragraphs(docx_source):
-    assert docx_source.text.startswith("索引号 000014349/2023-01810 主题分类 政务公开\n\n"
-                                       "发文单位 曾都区人民政府 发文字号 曾政发〔2022〕8号\n\n")
+    assert docx_source.text.startswith("索引号\t000014349/2023-01810\t主题分类\t政务公开\n\n"
+                                       "发文单位\t曾都区人民政府\t发文字号\t曾政发〔2022〕8号\n\n")
     assert docx_source.meta["title"] == "曾都区妇女发展规划和儿童发展规划(测试用自动编号版)"
 
 
@@ -225,7 +225,7 @@ def test_markdown_front_matter_tables_links_and_emphasis():
     src = read_bytes(md.encode("utf-8"), "plan.md")
     assert src.meta == {"title": "某市儿童发展规划", "发文字号": "某政发〔2022〕1号"}
     assert src.text.split("\n\n") == ["某市儿童发展规划", "一、总体要求", "1. 坚持儿童优先原则。",
-                                      "指标 目标值", "婴儿死亡率 5‰以下", "(二)代码块原样保留"]
+                                      "指标\t目标值", "婴儿死亡率\t5‰以下", "(二)代码块原样保留"]
 
 
 @pytest.mark.skipif(not LAWS.is_dir(), reason="../shared/corpora/laws-cn is not beside the checkout")

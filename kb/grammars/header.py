@@ -44,7 +44,7 @@ def parse_meta_line(text: str, meta: dict) -> None:
         for i, m in enumerate(labels):
             key = m["k"] or m["s"]
             end = labels[i + 1].start() if i + 1 < len(labels) else len(cell)
-            value = re.sub(r"\s*\d+\s*次浏览.*$", "", cell[m.end():end]).strip(" :")
+            value = re.sub(r"\s*\d+\s*次浏览.*$", "", cell[m.end():end]).strip(" \t:")
             if key in DATE_KEYS and value:
                 value = iso_datetime(value)
             if value or key not in meta:
@@ -168,10 +168,13 @@ def law_dates(header_lines: list[str]) -> tuple[dict, Optional[str]]:
     return dates, body
 
 
+_DATE_PREFIX = re.compile(r"^\D*?\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日")
+
+
 def _body(chunk: str) -> Optional[str]:
     """The enacting body named in a header event: 第十二届全国人民代表大会常务委员会第十八次会议通过 →
     全国人民代表大会常务委员会; 中华人民共和国国务院令第687号公布 → 国务院; 最高人民法院审判委员会… → 最高人民法院."""
-    chunk = re.sub(r"第[一二三四五六七八九十百零\d]+(届|次)", " ", chunk)
+    chunk = _DATE_PREFIX.sub("", re.sub(r"第[一二三四五六七八九十百零\d]+(届|次)", "", chunk))
     for name in ("全国人民代表大会常务委员会", "全国人民代表大会", "最高人民法院", "最高人民检察院", "国务院"):
         if name in chunk:
             return name

@@ -46,8 +46,8 @@ TITLE_SUFFIX = re.compile(r"(法|条例|规定|办法|细则|规则|解释|决�
 
 
 def article_lines(lines: list[Line]) -> int:
-    """How many lines open an article (``第N条 …``)."""
-    return sum(1 for ln in lines if ARTICLE_RE.match(ln.text))
+    """How many lines open an article (``第N条 …``, the number in Chinese numerals)."""
+    return sum(1 for ln in lines if (m := ARTICLE_RE.match(ln.text)) and not m[1].isdigit() and "\t" not in ln.text)
 
 
 def detect(lines: list[Line]) -> tuple[int, str]:
@@ -55,7 +55,7 @@ def detect(lines: list[Line]) -> tuple[int, str]:
     n = article_lines(lines)
     if n < 2:
         return 0, ""
-    first = next(ln.text for ln in lines if ARTICLE_RE.match(ln.text))
+    first = next(ln.text for ln in lines if (m := ARTICLE_RE.match(ln.text)) and not m[1].isdigit())
     return 2 * n, f"{n} lines open an article ({first[:12]}…)"
 
 
@@ -93,7 +93,7 @@ class LawBuilder(TreeBuilder):
 
     def feed(self, ln: Line) -> None:
         t = ln.text
-        if self._heading(ln) or self._article(ln):
+        if "\t" not in t and (self._heading(ln) or self._article(ln)):  # a table row never opens one
             return
         if self.article is None:
             parent = self.headings[-1] if self.headings else self.root
@@ -130,6 +130,8 @@ class LawBuilder(TreeBuilder):
 
     def _article(self, ln: Line) -> bool:
         m = ARTICLE_RE.match(ln.text)
+        if m and m[1].isdigit() and (m[2] or num(m[1]) != self.last_number + 1):
+            m = None  # 第152条 in Arabic digits is a reference (a table of cited articles), unless next in sequence
         tight = False
         if not m:
             m = ARTICLE_TIGHT_RE.match(ln.text)
@@ -214,72 +216,109 @@ class LawBuilder(TreeBuilder):
         return list(reversed(out))
 
 
+TITLE_LINE = re.compile(r"^[^。,;:!?]{2,60}$")
+
+
 def split_head(lines: list[Line]) -> tuple[list[Line], list[Line], list[Line], int]:
     """(title lines, header event lines, preamble lines, index of the first heading or article).
 
     Title lines are the short lines before the first dated event line (a code's part name
     such as 婚姻家庭编 among them); event lines carry a date and 通过/公布/修正/修订/施行…;
-    anything else (a 序言, a notice's text) is preamble."""
+    anything else (a 序言) is preamble."""
     first_structural = next((i for i, ln in enumerate(lines) if ARTICLE_RE.match(ln.text)
                              or any(rx.match(ln.text) for _, rx in HEADING_RES)), len(lines))
-    head = lines[:first_structural]
     titles, events, rest = [], [], []
-    for ln in head:
+    for ln in lines[:first_structural]:
         t = ln.text.strip("()")
         if iso_date(t) and EVENT_LINE.search(t) and len(t) < 400:
             events.append(ln)
-        elif not events and not rest and len(t) <= 80 and not re.search(r"[。;]", t):
+        elif not events and not rest and TITLE_LINE.match(t):
             titles.append(ln)
         else:
             rest.append(ln)
     return titles, events, rest, first_structural
 
 
+def split_notice(head: list[Line]) -> Optional[tuple[Line, list[Line], Line, list[Line]]]:
+    """A notice wrapping rules (关于印发《…办法》的通知 / 主送 / 正文 / date / the rules' title /
+    articles): (notice title, notice lines, rules title, lines between the rules title and the
+    first article), or None when the head does not open with a notice title."""
+    from kb.grammars.header import NOTICE_TITLE_RE
+
+    if not head or not NOTICE_TITLE_RE.search(head[0].text):
+        return None
+    for i in range(len(head) - 1, 0, -1):
+        t = head[i].text
+        if TITLE_LINE.match(t) and TITLE_SUFFIX.search(t) and not iso_date(t) and not t.endswith(":"):
+            return head[0], head[1:i], head[i], head[i + 1:]
+    return None
+
+
 def parse(lines: list[Line], source: str, doc_id: Optional[str] = None, allow_unstructured: bool = False):
     """Parse a law or regulation into a :class:`kb.types.Document`; every article is one clause.
 
-    Never rejects a text with articles: numbering faults are warnings."""
+    A notice that wraps rules keeps both: the notice's paragraphs are clauses (section 通知),
+    the rules' title names the articles. Never rejects a text with articles: numbering faults
+    are warnings."""
     from pathlib import Path
 
-    from kb.grammars.header import document_facts, read_header
+    from kb.grammars.header import DOC_NO_RE, document_facts, parse_notice, read_header
     from kb.types import Document
 
     stop = next((i for i, ln in enumerate(lines) if ARTICLE_RE.match(ln.text)), len(lines))
     meta, used = read_header(lines, stop)
     lines = [ln for i, ln in enumerate(lines) if i not in used]
-    titles, events, preamble, body_at = split_head(lines)
+    _, _, _, body_at = split_head(lines)
+    wrapped = split_notice(lines[:body_at])
+    notice_lines: list[Line] = []
+    if wrapped:
+        notice_title, notice_lines, rules_title, after = wrapped
+        if notice_lines and DOC_NO_RE.fullmatch(notice_lines[0].text):
+            meta["发文字号"] = notice_lines[0].text
+            notice_lines = notice_lines[1:]
+        meta.update(parse_notice(notice_lines))
+        titles, events, preamble, _ = split_head([rules_title] + after)
+        meta["title"] = notice_title.text
+    else:
+        titles, events, preamble, _ = split_head(lines[:body_at])
     title_parts = [ln.text for ln in titles]
     part = next((t for t in title_parts[1:] if PART_TITLE_RE.match(t) or len(t) <= 6), None)
-    notice_title = next((t for t in title_parts if re.search(r"关于.*(通知|决定)$", t)), None)
-    law_title = next((t for t in reversed(title_parts) if TITLE_SUFFIX.search(t) and t != notice_title and t != part),
+    law_title = next((t for t in title_parts if TITLE_SUFFIX.search(t) and t != part),
                      title_parts[0] if title_parts else "")
     title = f"{law_title} {part}" if part and part not in law_title else law_title
     header_lines = [ln.text for ln in events]
     dates, body = law_dates(header_lines)
-    facts = document_facts(law_title, NAME, meta, (dates, body, " ".join(header_lines)))
+    doc_title = wrapped[0].text if wrapped else title
+    facts = document_facts(doc_title, "notice" if wrapped else NAME, meta, (dates, body, " ".join(header_lines)))
     version = max([d for d in [dates["signed"], dates["published"], *dates["amended"]] if d], default=None)
     stem_date = re.search(r"\((\d{4}-\d{2}-\d{2})\)", Path(source).stem)
     if stem_date:  # a corpus that labels versions in its file names (laws-cn: 反家庭暴力法(2015-12-27).md)
         version = stem_date[1]
     short = short_title(law_title)
-    did = doc_id or law_id(law_title, part, version)
-    b = LawBuilder(did, title, short)
+    if wrapped and facts["doc_number"]:
+        did = doc_id or ids.document_id(facts["doc_number"], doc_title, Path(source).stem)
+    else:
+        did = doc_id or law_id(law_title, part, version)
+    b = LawBuilder(did, doc_title, short)
     extra_titles = [ln for ln in titles if ln.text not in (law_title, part)]
-    if notice_title or extra_titles or preamble:
-        kind, label = ("notice", "通知") if notice_title else ("preamble", "序言")
-        o = b.open(b.root, kind, kind, label, (extra_titles + preamble or titles)[0])
-        for k, ln in enumerate([ln for ln in extra_titles if ln.text != notice_title] + preamble, start=1):
-            b.open(o, "paragraph", f"para{k}", f"¶{k}", ln).node.text = ln.text
-        b.pop_to(b.root)
+    for kind, label, paras in (("notice", "通知", notice_lines), ("preamble", "序言", extra_titles + preamble)):
+        if paras:
+            o = b.open(b.root, kind, kind, label, paras[0])
+            for k, ln in enumerate(paras, start=1):
+                b.open(o, "paragraph", f"para{k}", f"¶{k}", ln).node.text = ln.text
+            b.pop_to(b.root)
     for ln in lines[body_at:]:
         b.feed(ln)
     nodes, clauses = b.finish()
-    meta.update(title=title, header=header_lines)
+    meta.update(header=header_lines)
+    meta.setdefault("title", title)
     if part:
         meta["part"] = part
-    return Document(id=did, source=source, title=title, meta=meta, nodes=nodes, clauses=clauses, warnings=b.warnings,
-                    short_title=short, **{k: facts[k] for k in ("doc_type", "issuer", "level", "doc_number", "dates",
-                                                                "validity")})
+    if wrapped:
+        meta["rules_title"] = law_title
+    return Document(id=did, source=source, title=doc_title, meta=meta, nodes=nodes, clauses=clauses,
+                    warnings=b.warnings, short_title=short,
+                    **{k: facts[k] for k in ("doc_type", "issuer", "level", "doc_number", "dates", "validity")})
 
 
 def summary(doc) -> list[dict]:

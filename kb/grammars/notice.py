@@ -13,7 +13,7 @@ from typing import Optional
 
 from kb import ids
 from kb.errors import ParseError
-from kb.grammars.header import NOTICE_TYPES, document_facts, law_dates, read_head
+from kb.grammars.header import DATE_LINE_RE, NOTICE_TYPES, document_facts, iso_datetime, law_dates, level_of, read_head
 from kb.grammars.law import EVENT_LINE
 from kb.grammars.lines import Line, iso_date
 from kb.grammars.plan import PART_RE, PlanBuilder, is_structural
@@ -31,6 +31,21 @@ def detect(lines: list[Line]) -> tuple[int, str]:
     if titled:
         reasons.append("a notice-type title")
     return parts + titled, "; ".join(reasons)
+
+
+_SIGNER = re.compile(r"^[\u4e00-\u9fff()、]{2,30}(政府|办公室|办公厅|委员会|局|厅|部|院|会|室|中心|处|组)$")
+
+
+def _sign_off(body: list[Line], meta: dict) -> list[Line]:
+    """Take the signature and date off the end of a notice (``某县人民政府办公室`` /
+    ``2024年5月6日``) into ``meta`` (发文机关, 成文日期); they are not clauses."""
+    if body and DATE_LINE_RE.match(body[-1].text):
+        meta.setdefault("成文日期", iso_datetime(body[-1].text))
+        body = body[:-1]
+        if body and _SIGNER.match(body[-1].text):
+            meta.setdefault("发文机关", body[-1].text)
+            body = body[:-1]
+    return body
 
 
 def short_title(title: str) -> str:
@@ -52,12 +67,17 @@ def parse(lines: list[Line], source: str, doc_id: Optional[str] = None, allow_un
     head = read_head(lines, is_structural, lambda t: False)
     meta = dict(head.meta)
     title = head.title
+    body = head.lines[head.body_from:]
+    body = _sign_off(body, meta)
     events = [ln.text.strip("()") for ln in head.lines[head.body_from:head.body_from + 8]
               if iso_date(ln.text) and EVENT_LINE.search(ln.text) and len(ln.text) < 200]
     facts = document_facts(title, NAME, meta, (*law_dates(events), " ".join(events)) if events else None)
+    if not facts["issuer"] and meta.get("发文机关"):
+        facts["issuer"] = meta["发文机关"]
+        facts["level"] = level_of(meta["发文机关"])
     did = doc_id or ids.document_id(facts["doc_number"], title or source, Path(source).stem)
     builder = PlanBuilder(did, title, plan_layer=False)
-    for ln in head.lines[head.body_from:]:
+    for ln in body:
         builder.feed(ln)
     nodes, clauses = builder.finish()
     if not clauses:

@@ -21,7 +21,7 @@ from kb.readers.numbering import W, Numbering, join_label
 from kb.readers.source import Source
 from kb.readers.text import normalise_text
 
-CELL_SEPARATOR = " "
+CELL_SEPARATOR = "\t"  # a tab: grammars tell a table row from running text (never an article)
 _SKIP_ANCESTORS = ("del", "moveFrom", "txbxContent")
 _MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
 

@@ -43,6 +43,8 @@ def html_to_text(html: str) -> str:
             tag.decompose()
     for br in soup.find_all("br"):
         br.replace_with("\n")
+    for cell in soup.find_all(["td", "th"]):
+        cell.insert_after("\t")  # cells of a row stay on one line, tab-separated (as the Markdown reader does)
     for tag in soup.find_all(_BLOCK_TAGS):
         tag.insert_before("\n\n")
         tag.insert_after("\n\n")

@@ -26,7 +26,7 @@ from kb.readers.text import decode, normalise_text
 
 FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.S)
 INFO_END = "<!-- INFO END -->"
-CELL_SEPARATOR = " "
+CELL_SEPARATOR = "\t"  # a tab: grammars tell a table row from running text (never an article)
 _ATX_HEADING = re.compile(r"^#{1,6} \S", re.M)
 
 
