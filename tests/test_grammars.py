@@ -189,3 +189,97 @@ def test_grammar_override_and_unknown_grammar():
     assert doc.grammar == "notice" and doc.grammar_reason == "chosen with --grammar" and doc.clauses
     with pytest.raises(ParseError, match="unknown grammar 'statute'.*plan, law, notice"):
         parse_file(SEED, grammar="statute")
+
+
+def test_responsibility_table_rows_from_html():
+    from kb.read import decode_document
+
+    page = ("<html><body><h1>某区妇女发展规划(2021—2030年)任务分解表</h1><table>"
+            "<tr><th>领域</th><th>主要目标</th><th>牵头单位</th><th>责任单位</th></tr>"
+            "<tr><td>1.妇女人均预期寿命延长。</td><td>区卫健局</td><td>区医保局、区体育局</td></tr>"
+            "<tr><td>2.孕产妇死亡率控制在10/10万以下。</td><td>区卫健局</td><td>区妇联</td></tr>"
+            "</table></body></html>")
+    doc = parse_text(decode_document(page.encode("utf-8"), name="t.html", html=True), source="t.html")
+    c1, c2 = [c for c in doc.clauses if c.number]
+    assert c1.text == "妇女人均预期寿命延长。" and c2.text.startswith("孕产妇死亡率控制在10/10万以下")
+    assert [d.name for d in c1.departments if d.explicit] == ["区卫健局", "区医保局", "区体育局"]
+    assert [d.name for d in c2.departments if d.explicit][:2] == ["区卫健局", "区妇联"]
+
+
+# ---------------------------------------------------------------- in a knowledge base
+
+@pytest.fixture(scope="module")
+def mixed_index(tmp_path_factory, fake_embedder):
+    """The seed, a law, a notice-read text and a fragment ingested together (fake embedder)."""
+    from kb.build import ingest
+
+    idx = tmp_path_factory.mktemp("mixed") / "index"
+    files = [SEED, next(p for p in LAW_FILES if p.name.startswith("反家庭暴力法")),
+             next(p for p in LAW_FILES if p.name.startswith("刑法修正案")),
+             EVAL / "fragments" / "05_guangdong_women_plan_2011_2020_responsibility_table.txt"]
+    report = ingest(files, idx, embedder=fake_embedder)
+    return idx, report
+
+
+def test_ingest_summary_per_grammar(mixed_index):
+    _, report = mixed_index
+    rows = {(r["doc_id"], r["unit"]): r for r in report.summary}
+    assert rows[("czf-2022-8", "妇女")]["goals"] == 78 and rows[("czf-2022-8", "儿童")]["measures"] == 81
+    law_row = rows[("fanjiatingbaolifa-2015-12-27", "反家庭暴力法")]
+    assert (law_row["grammar"], law_row["doc_type"], law_row["chapters"], law_row["articles"]) == ("law", "法律", 6, 38)
+    assert [p.plan for p in report.plans][:2] == ["妇女", "儿童"]  # the plans of `kb ingest --json` are kept
+
+
+def test_show_a_law_by_short_path_and_documents_carry_facts(mixed_index, fake_embedder):
+    from kb.base import KnowledgeBase
+
+    kb = KnowledgeBase.open(mixed_index[0], embedder=fake_embedder)
+    r = kb.show("反家庭暴力法/第二十三条")
+    assert r.clause.label == "第二十三条" and [n.title for n in r.breadcrumb][1:] == ["第四章 人身安全保护令", "第二十三条"]
+    assert kb.show("反家庭暴力法/23").node.id == r.node.id
+    docs = {d["id"]: d for d in kb.documents()}
+    law_doc = docs["fanjiatingbaolifa-2015-12-27"]
+    assert (law_doc["grammar"], law_doc["doc_type"], law_doc["level"]) == ("law", "法律", "国家")
+    assert law_doc["dates"]["signed"] == "2015-12-27"
+    assert docs["czf-2022-8"]["doc_number"] == "曾政发〔2022〕8号"
+    tagged = [c for c in kb.clauses(doc="05-guangdong-women-plan-2011-2020-responsibility-table") if c.number == 3]
+    assert {d.name for d in tagged[0].departments if d.cue == "responsibility line"} == {"省计生委", "省卫生厅"}
+
+
+# ---------------------------------------------------------------- kb parse
+
+def test_kb_parse_json_contract_and_nothing_written(tmp_path, monkeypatch):
+    import json
+
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    monkeypatch.chdir(tmp_path)
+    law_file = next(p for p in LAW_FILES if p.name.startswith("反家庭暴力法"))
+    r = CliRunner().invoke(app, ["parse", str(SEED), str(law_file), "--json"])
+    assert r.exit_code == 0, r.stderr
+    seed, law_doc = json.loads(r.stdout)
+    for d in (seed, law_doc):
+        assert {"id", "title", "grammar", "grammar_reason", "doc_type", "issuer", "doc_number", "dates", "validity",
+                "meta", "warnings", "clauses"} <= set(d)
+        assert set(d["dates"]) == {"signed", "published", "effective", "amended"}
+    assert (seed["grammar"], seed["doc_type"], len(seed["clauses"])) == ("plan", "通知", 357)
+    a84 = next(c for c in law_doc["clauses"] if c["number"] == 23)
+    assert a84["label"] == "第二十三条" and a84["short_path"] == "反家庭暴力法/第二十三条" and a84["plan"] is None
+    assert not any(tmp_path.iterdir())  # parse writes nothing (no index/ created)
+
+
+def test_kb_parse_reports_bad_files_and_keeps_going(tmp_path):
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    bad = tmp_path / "prose.txt"
+    bad.write_text("今天天气很好。\n\n我们去公园散步。\n", encoding="utf-8")
+    r = CliRunner().invoke(app, ["parse", str(SEED), str(bad), "--depth", "1"])
+    assert r.exit_code == 1
+    assert "prose.txt: no plan structure recognised" in r.stderr and "1 of 2 file(s)" in r.stderr
+    assert "曾都区妇女发展规划(2021—2030年)" in r.stdout
+    r = CliRunner().invoke(app, ["parse", str(SEED), "--grammar", "statute"])
+    assert r.exit_code == 1 and "unknown grammar 'statute'" in r.stderr

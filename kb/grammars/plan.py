@@ -135,6 +135,10 @@ class PlanBuilder(TreeBuilder):
 
     # -- the state machine
     def feed(self, ln: Line) -> None:
+        if "\t" in ln.text:
+            ln = self._table_row(ln)
+            if ln is None:
+                return
         t = ln.text
         if t == self.repeated_title and not self.structured:
             return  # the title printed again above the text
@@ -345,6 +349,31 @@ class PlanBuilder(TreeBuilder):
             self._add_department(clause, t, "responsible", t)
             return True
         return False
+
+    def _table_row(self, ln: Line) -> Optional[Line]:
+        """A table row (cells tab-separated by the readers): header cells switch on table mode;
+        trailing cells that name bodies (省卫生厅、省教育厅) become the departments of the clause
+        the row opens or continues; the rest is the row's text, cells joined by a space."""
+        cells = [c.strip() for c in ln.text.split("\t") if c.strip()]
+        if cells and all(c.replace(" ", "") in TABLE_HEADER_CELLS for c in cells):
+            self.table_mode = self.table_mode or any(c.replace(" ", "") in _RESP_HEADER for c in cells)
+            return None
+        bodies: list[str] = []
+        while len(cells) > 1:
+            names = [x for x in re.split(r"[、,;\s]+", cells[-1]) if x]
+            if not names or not all(_BODY_CELL.match(x) and not SENTENCE_PUNCT.search(x) for x in names):
+                break
+            bodies = names + bodies
+            cells.pop()
+        row = Line(" ".join(cells), ln.start, ln.end, ln.after_blank)
+        if bodies:
+            self.feed(row)
+            clause = self.top("clause")
+            if clause is not None:
+                for name in bodies:
+                    self._add_department(clause, name, "responsible", ln.text.replace("\t", " "))
+            return None
+        return row
 
     @staticmethod
     def _add_department(clause: Open, name: str, role: str, evidence: str) -> None:
