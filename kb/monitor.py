@@ -247,13 +247,13 @@ def _g(v: Optional[float]) -> str:
 
 
 def value_text(v: Optional[float], unit: Optional[str]) -> str:
-    """8.5 1/100000 → 8.5/10万; 81.2 % → 81.2%; None → —."""
+    """8.5 1/100000 → 8.5/10万; 0.98 1/10000 → 0.98/万; 81.2 % → 81.2%; None → —."""
     if v is None:
         return "—"
     u = unit or ""
     if u in RATE_DENOM and u.startswith("1/"):
         d = RATE_DENOM[u]
-        return f"{v:.4g}/{d // 10000}万" if d % 10000 == 0 else f"{v:.4g}/{d}"
+        return f"{v:.4g}/{'' if d == 10000 else d // 10000}万" if d % 10000 == 0 else f"{v:.4g}/{d}"
     return f"{v:.4g}{u}"
 
 
