@@ -100,10 +100,16 @@ class KnowledgeBase:
         return self.searcher.search(query, k, Filters(plan, domain, section, department, year, doc), mode)
 
     def ask(self, question: str):
-        """A direct answer (target value, structure) or cited clauses → kb.ask.Answer."""
+        """A direct answer (target value, structure; an actual value or a target's status when
+        actuals are stored) or cited clauses → kb.ask.Answer."""
         from kb.ask import ask
 
-        return ask(self.searcher, question)
+        answer = ask(self.searcher, question)
+        if not self.actuals_stored():
+            return answer
+        from kb.ask_monitor import with_actuals
+
+        return with_actuals(answer, question, self.monitor)
 
     # ------------------------------------------------------------------ tags
     def targets(self, plan: Optional[str] = None, domain: Optional[str] = None, year: Optional[int] = None,
@@ -191,6 +197,12 @@ class KnowledgeBase:
         from kb.plans import plan_infos
 
         return plan_infos(self.documents())
+
+    def actuals_stored(self) -> bool:
+        """True when ``INDEX/actuals.sqlite`` exists (some actual values were imported)."""
+        from kb.actuals import STORE_FILE
+
+        return (self.index_dir / STORE_FILE).exists()
 
     def actuals(self, indicator: Optional[str] = None, year: Optional[int] = None) -> list:
         """Stored actual values (kb.actuals.Actual), from ``INDEX/actuals.sqlite``; ``year``

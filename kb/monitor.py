@@ -42,12 +42,14 @@ _DOWN = {"<=", "decrease", "decrease_by"}
 
 @dataclass
 class Point:
-    """An actual as monitoring uses it: ``value`` in the row's unit."""
+    """An actual as monitoring uses it: ``value`` in the row's unit; ``as_imported`` the
+    value in the unit it was imported in (9.8/10万), for sentences that quote the source."""
 
     year: int
     value: float
     unit: Optional[str]
     source: str = ""
+    as_imported: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -131,7 +133,7 @@ def target_status(t: Target, c: Any, plan: Optional[PlanInfo], region: str, foun
     """The MonitorRow of one target given its actuals by year (see the module docstring)."""
     target_year = t.year or t.year_implied or (plan.end_year if plan else None)
     unit = _unit(t, found)
-    points = [Point(y, v, unit, a.source or a.file) for y, a in sorted(found.items())
+    points = [Point(y, v, unit, a.source or a.file, value_text(a.value, a.unit)) for y, a in sorted(found.items())
               if (v := a.in_unit(unit)) is not None]
     base_year = t.baseline_year or (plan.base_year if plan else None)
     baseline = next((p for p in points if p.year == base_year), None)
