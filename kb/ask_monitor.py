@@ -12,8 +12,9 @@ from typing import Callable
 from kb.ask import Answer
 from kb.monitor import MonitorRow, target_text, value_text
 
-# A question about progress: 达到目标了吗, 达标了吗, 完成了没有, 进展如何, 是否滞后…
-STATUS_RE = re.compile(r"(?:达到|实现|完成)(?:了)?(?:目标|任务|要求)?(?:了)?(?:吗|没有|没|与否)|达标|是否(?:达到|实现|完成)"
+# A question about progress: 达到目标了吗, 达标了吗, 完成了没有, 进展如何, 是否滞后… (a question
+# asking 多少/几 asks for a number instead: 要达到多少).
+STATUS_RE = re.compile(r"(?:达到|实现|完成)(?:了)?(?:目标|任务|要求)?(?:了)?(?:吗|没有|没|与否)|达标(?!优良|率)|是否(?:达到|实现|完成)"
                        r"|进展|进度|滞后|落后|完成情况|达成")
 # A question about the measured value itself rather than the plan's number.
 ACTUAL_RE = re.compile(r"实际|现状|目前|现在|最新|监测(?:值|数据)|统计")
@@ -32,11 +33,14 @@ def with_actuals(answer: Answer, question: str, monitor: Callable[[], list[Monit
     if not any(r.series for r in rows):
         return answer
     years = [int(y) for y in _YEAR_RE.findall(question)]
-    if STATUS_RE.search(question):
+    words = question
+    for r in rows:  # 达标 inside 学生体质健康标准达标优良率 asks nothing
+        words = words.replace(r.indicator, " ")
+    if STATUS_RE.search(words) and not re.search(r"多少|几", words):
         due = [r for r in rows if r.target_year in years] or rows
         return _answer(answer, "monitor_status", ";".join(status_sentence(r) for r in due), due)
     target_years = {r.target_year for r in rows}
-    if (years and not target_years & set(years) and not _TARGET_WORDS.search(question)) or ACTUAL_RE.search(question):
+    if (years and not target_years & set(years) and not _TARGET_WORDS.search(words)) or ACTUAL_RE.search(words):
         return _answer(answer, "actual_value", actual_sentence(rows, years), rows)
     return answer
 

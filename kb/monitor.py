@@ -5,8 +5,8 @@ The rules come from the plans' 监测评估 parts (曾政发〔2022〕8号, 妇�
 monitoring says which targets are met, on track or behind. One ``MonitorRow`` per target,
 with exactly one status, decided in this order:
 
-1. ``no_data`` 无数据 — no actual up to the monitoring year (for a target with no number:
-   fewer than two);
+1. ``no_data`` 无数据 — no actual up to the monitoring year, or only the baseline's (for a
+   target with no number: fewer than two);
 2. ``achieved`` 已达标 — the latest actual meets the comparator (≥ met from above, ≤ from
    below, 约 within ``SETTINGS["about_tolerance"]`` of the value, a range within its bounds);
 3. ``behind`` 滞后 — not achieved and the latest actual is of the target year or later, or it
@@ -145,6 +145,9 @@ def target_status(t: Target, c: Any, plan: Optional[PlanInfo], region: str, foun
         return row
     if t.value is None and t.value_min is None:
         return _direction_only(row, t, points)
+    if base_year is not None and latest.year <= base_year:
+        row.note = f"只有{latest.year}年基数,尚无规划期内的监测数据"
+        return row
     goal = _goal(t, baseline)
     if goal is None:
         row.status, row.note = "not_achieved", f"需要{base_year}年基数才能计算目标值"
