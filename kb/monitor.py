@@ -164,7 +164,7 @@ def target_status(t: Target, c: Any, plan: Optional[PlanInfo], region: str, foun
         return row
     goal_value = row.level if row.level is not None else (lo if baseline.value < lo else hi)
     share = min(1.0, max(0.0, (latest.year - baseline.year) / (target_year - baseline.year)))
-    row.expected = baseline.value + (goal_value - baseline.value) * share
+    row.expected = float(f"{baseline.value + (goal_value - baseline.value) * share:.6g}")
     up = goal_value >= baseline.value
     ahead = latest.value >= row.expected if up else latest.value <= row.expected
     row.status = "on_track" if ahead else "behind"

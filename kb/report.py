@@ -83,12 +83,15 @@ def _draw(ax, row: MonitorRow) -> None:
         ax.plot([row.target_year], [row.level], marker="*", markersize=12, color="#6a1b9a", linestyle="none",
                 label=f"目标 {target_text(row.target, row.target_year)}")
         ax.axhline(row.level, color="#6a1b9a", linestyle=":", linewidth=0.8)
+    elif row.target_year:  # a direction-only goal (提高/下降) or a relative one without its baseline
+        ax.plot([], [], " ", label=f"目标 {target_text(row.target, row.target_year)}")
     if row.baseline is not None and row.level is not None and row.target_year:
         ax.plot([row.baseline.year, row.target_year], [row.baseline.value, row.level], linestyle="--",
                 color="#757575", linewidth=1, label=f"{row.baseline.year}年基数→目标的直线进度")
     last = max([*xs, row.target_year or 0])
     first = min([*xs, row.baseline.year if row.baseline else last])
     ax.set_xlim(first - 0.5, last + 0.5)
+    ax.margins(y=0.18)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(f"{row.indicator}({row.plan}) — {row.status_text}", fontsize=10)
     ax.set_ylabel(unit, fontsize=8)
