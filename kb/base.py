@@ -225,6 +225,7 @@ class KnowledgeBase:
         plan or domain."""
         from kb.monitor import monitor_kb
 
+        self._check_filters(plan=plan, domain=domain)
         return monitor_kb(self, plan, domain, year)
 
     # ------------------------------------------------------------------ browsing

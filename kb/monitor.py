@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable, Optional
 
-from kb.actuals import RATE_DENOM, Actual, IndicatorNames
+from kb.actuals import RATE_DENOM, Actual, Catalog, IndicatorNames
 from kb.plans import PlanInfo
 from kb.types import Target
 
@@ -263,10 +263,8 @@ def value_text(v: Optional[float], unit: Optional[str]) -> str:
 
 
 # ---------------------------------------------------------------------- over a KnowledgeBase
-def catalog(kb) -> "Catalog":
+def catalog(kb) -> Catalog:
     """What an import checks rows against (kb.actuals.Catalog), from ``kb``'s targets."""
-    from kb.actuals import Catalog
-
     plans = kb.plans()
     by_plan = {(p.doc_id, p.key): p for p in plans}
     pairs = _targets_with_clauses(kb)
@@ -288,11 +286,11 @@ def import_into(kb, path, plan: Optional[str] = None, **kwargs):
 
 def monitor_kb(kb, plan: Optional[str] = None, domain: Optional[str] = None,
                year: Optional[int] = None) -> list[MonitorRow]:
-    """``monitor`` over ``kb``'s targets (filtered by plan and domain) and stored actuals."""
-    kb.targets(plan=plan, domain=domain)  # QueryError for an unknown plan or domain
-    pairs = [(t, c) for t, c in _targets_with_clauses(kb)
-             if (plan is None or c.plan == plan) and (domain is None or c.domain == domain)]
-    names = IndicatorNames(t.indicator_norm or t.indicator for t, _ in _targets_with_clauses(kb))
+    """``monitor`` over ``kb``'s targets (filtered exactly by plan and domain; see
+    ``KnowledgeBase.monitor``, which checks the filters) and stored actuals."""
+    every = _targets_with_clauses(kb)
+    pairs = [(t, c) for t, c in every if (plan is None or c.plan == plan) and (domain is None or c.domain == domain)]
+    names = IndicatorNames(t.indicator_norm or t.indicator for t, _ in every)
     return monitor(pairs, kb.plans(), kb.actuals(), names, year)
 
 
