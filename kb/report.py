@@ -30,6 +30,7 @@ NO_CJK_FONT = ("no CJK font found (tried: " + ", ".join(CJK_FONTS) + "); Chinese
 STATUS_COLOR = {"no_data": "#9e9e9e", "achieved": "#2e7d32", "behind": "#c62828", "on_track": "#1565c0",
                 "not_achieved": "#ef6c00"}
 CHART_SIZE_IN = (5.2, 3.0)
+LABEL_ALL_POINTS = 8  # longer series label only their first and last values (text is drawn as paths)
 _font: Optional[str] = None
 
 
@@ -77,8 +78,9 @@ def _draw(ax, row: MonitorRow) -> None:
     ys = [p.value for p in row.series]
     color = STATUS_COLOR[row.status]
     ax.plot(xs, ys, marker="o", color=color, label="实际值")
-    for x, y in zip(xs, ys):
-        ax.annotate(f"{y:.4g}", (x, y), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=7)
+    labelled = set(range(len(xs))) if len(xs) <= LABEL_ALL_POINTS else {0, len(xs) - 1}
+    for i in sorted(labelled):
+        ax.annotate(f"{ys[i]:.4g}", (xs[i], ys[i]), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=7)
     if row.level is not None and row.target_year:
         ax.plot([row.target_year], [row.level], marker="*", markersize=12, color="#6a1b9a", linestyle="none",
                 label=f"目标 {target_text(row.target, row.target_year)}")
