@@ -208,6 +208,26 @@ def _read_routes(s: Settings) -> APIRouter:
         with http_errors():
             return kb.department(name)
 
+    @r.get("/api/monitor", response_model=list[m.MonitorRow], tags=["monitoring"],
+           responses={200: {"content": {"text/csv": {}}, "description": "JSON, or CSV (UTF-8 with BOM)"}})
+    def monitor(kb: KB, plan: Plan = None, domain: Domain = None,
+                year: Annotated[Optional[int], Query(ge=1900, le=2100, description="Monitoring year: actuals up to "
+                                                     "it count (default: all, i.e. the latest)")] = None,
+                format: Annotated[Literal["json", "csv"], Query(description="json or csv")] = "json"):
+        """Each target with its actuals and status (as ``kb monitor --json``)."""
+        from kb.monitor import monitor_csv
+
+        with http_errors():
+            rows = kb.monitor(plan=plan, domain=domain, year=year)
+        return _csv(monitor_csv(rows), "monitor.csv") if format == "csv" else [r.to_dict() for r in rows]
+
+    @r.get("/api/actuals", response_model=list[m.Actual], tags=["monitoring"])
+    def actuals(kb: KB, indicator: Annotated[Optional[str], Query(description="Indicator, e.g. 孕产妇死亡率")] = None,
+                year: Annotated[Optional[int], Query(ge=1900, le=2100, description="Only values up to this year")] = None):
+        """Stored actual values with their provenance (as ``kb actuals list --json``)."""
+        with http_errors():
+            return [a.to_dict() for a in kb.actuals(indicator=indicator, year=year)]
+
     @r.get("/health", response_model=m.Health, tags=["service"])
     def health(kb: KB):
         """200 with what is being served, or 503 when no index is open."""
@@ -265,6 +285,24 @@ def _admin_routes(s: Settings) -> APIRouter:
             lock.release()
         return report.to_dict()
 
+    @r.post("/api/actuals", response_model=m.ActualsImportReport, status_code=201, tags=["admin", "monitoring"])
+    def import_actuals(kb: KB, file: UploadFile,
+                       plan: Annotated[Optional[str], Query(description="Plan whose area rows without 地区 apply to")] = None):
+        """Import actual values (.csv or .xlsx, as ``kb actuals import``); a file with any bad
+        row is rejected whole (422, naming the rows) and nothing is stored. 409 while another
+        writer holds the index. Needs `Authorization: Bearer <KB_ADMIN_TOKEN>`."""
+        from kb.errors import IndexLocked
+
+        data = file.file.read(s.max_upload_bytes + 1)
+        if len(data) > s.max_upload_bytes:
+            raise HTTPException(413, f"file larger than {s.max_upload_bytes} bytes (KB_MAX_UPLOAD_BYTES)")
+        name = Path(file.filename or "actuals.csv").name
+        with http_errors():
+            try:
+                return kb.import_actuals(Path(name), plan, data=data, shown_name=name, wait=False).to_dict()
+            except IndexLocked as e:
+                raise HTTPException(409, str(e)) from e
+
     return r
 
 
@@ -281,6 +319,14 @@ def _uploads_disabled_routes() -> APIRouter:
         request is answered 403. Set KB_ADMIN_TOKEN (at least 16 characters) and restart to
         enable uploads (multipart field `file`, a .txt, .html, .md, .docx or .pdf document, with
         `Authorization: Bearer <KB_ADMIN_TOKEN>`)."""
+        raise HTTPException(403, UPLOADS_DISABLED)
+
+    @r.post("/api/actuals", tags=["admin", "monitoring"], status_code=403, response_model=m.Problem,
+            summary="Import actual values (disabled on this server)",
+            responses={403: {"model": m.Problem, "description": UPLOADS_DISABLED}})
+    def import_actuals_disabled():
+        """**Imports are disabled on this server** because it has no KB_ADMIN_TOKEN: every
+        request is answered 403. Set KB_ADMIN_TOKEN and restart to enable them."""
         raise HTTPException(403, UPLOADS_DISABLED)
 
     return r

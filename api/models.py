@@ -123,12 +123,15 @@ class Answer(BaseModel):
     """A direct answer to a question (as ``kb ask --json``)."""
 
     answer: Optional[str] = Field(description="The answer sentence, or null when none was found")
-    kind: Literal["target_value", "structure", "clauses", "not_found"] = Field(
+    kind: Literal["target_value", "structure", "clauses", "not_found", "department", "actual_value",
+                  "monitor_status"] = Field(
         description="How the answer was found")
     hits: list[AskHit] = Field(description="Supporting clauses, best first")
     targets: list[Target] = Field(description="Targets the answer is drawn from")
     confident: bool = Field(description="False when nothing was found (kind not_found)")
     confidence: Optional[float] = Field(None, description="Score in 0–1 behind `confident` (null for structural answers)")
+    monitor: list["MonitorRow"] = Field(default_factory=list, description="Monitoring rows an actual_value or "
+                                        "monitor_status answer states (target, actuals, status)")
 
 
 class Crumb(BaseModel):
@@ -260,3 +263,100 @@ class Problem(BaseModel):
     """An error: ``detail`` says what went wrong and what to do next."""
 
     detail: str
+
+
+# ---------------------------------------------------------------------- monitoring (issue 11)
+class Actual(BaseModel):
+    """One stored actual value (as ``kb actuals list --json``), with its provenance."""
+
+    indicator: str = Field(description="The plans' indicator it counts for, e.g. 孕产妇死亡率")
+    year: int = Field(description="Year the value is for")
+    value: float = Field(description="The value as imported")
+    unit: Optional[str] = Field(None, description="%, ‰, 1/10000, 1/100000, or a count unit such as 个")
+    value_normalized: Optional[float] = Field(None, description="Rates as a fraction of 1 (9.8/10万 → 9.8e-05)")
+    region: str = Field(description="Area (地区) of the plans it applies to, e.g. 曾都区")
+    source: str = Field("", description="Data source (来源) as given; empty when the file had none")
+    name: str = Field("", description="The indicator as the file wrote it")
+    file: str = Field("", description="File it was imported from")
+    row: int = Field(0, description="Row of that file (header = row 1)")
+    imported_at: str = Field("", description="Import time, ISO 8601 UTC")
+    match: str = Field("exact", description="How the name was matched: exact, synonym or close")
+
+
+class MonitorTarget(BaseModel):
+    """The target a monitoring row checks."""
+
+    comparator: str = Field(description=">=, <=, =, ~, range, decrease_by, increase_by, increase, decrease")
+    value: Optional[float] = Field(None, description="Target value as written; null for a direction-only goal")
+    unit: Optional[str] = Field(None, description="Unit as written")
+    year: Optional[int] = Field(None, description="Year the target is due (as written, else the plan's end)")
+    value_min: Optional[float] = None
+    value_max: Optional[float] = None
+    baseline_year: Optional[int] = Field(None, description="Year a relative target is measured from")
+    display: str = Field("", description="The target as an official reads it, e.g. 2030年 ≤ 9/100000")
+
+
+class MonitorBaseline(BaseModel):
+    """The actual of the baseline year (2020 for a 2021—2030 plan, or the year the target names)."""
+
+    value: float
+    unit: Optional[str] = None
+    year: int
+
+
+class MonitorPoint(BaseModel):
+    """An actual value in the row's unit."""
+
+    year: int
+    value: float
+    unit: Optional[str] = None
+    source: str = Field("", description="Data source, or the file name when none was given")
+    as_imported: str = Field("", description="The value in the unit it was imported in, e.g. 9.8/10万")
+
+
+class MonitorRow(BaseModel):
+    """One target with its status (as ``kb monitor --json``)."""
+
+    indicator: str
+    doc_id: str
+    plan: str = Field(description="Plan short name: 妇女 or 儿童")
+    domain: Optional[str] = Field(None, description="发展领域")
+    clause_id: str = Field(description="Clause the target is written in")
+    short_path: str = Field("", description="Path of that clause, e.g. 妇女/妇女与健康/主要目标/2")
+    region: str = Field("", description="Area of the plan; its actuals are used")
+    target: MonitorTarget
+    baseline: Optional[MonitorBaseline] = None
+    latest: Optional[MonitorPoint] = Field(None, description="Latest actual up to the monitoring year")
+    status: Literal["no_data", "achieved", "behind", "on_track", "not_achieved"]
+    status_text: str = Field(description="无数据, 已达标, 滞后, 进展顺利 or 未达标")
+    level: Optional[float] = Field(None, description="Value to reach, in `unit` (a relative target's level from its baseline)")
+    expected: Optional[float] = Field(None, description="Straight path from the baseline, at the latest actual's year")
+    unit: Optional[str] = Field(None, description="Unit of baseline, latest, level, expected and series")
+    note: str = Field("", description="Why this status, in Chinese")
+    series: list[MonitorPoint] = Field(default_factory=list, description="Actuals up to the monitoring year, oldest first")
+
+
+class RowMatch(BaseModel):
+    """How an imported row's indicator was matched (when not by its exact name)."""
+
+    row: int
+    name: str
+    indicator: str
+    how: Literal["exact", "synonym", "close"]
+    score: float = Field(description="rapidfuzz ratio 0–100 (100 for exact and synonym)")
+
+
+class ActualsImportReport(BaseModel):
+    """What an import of actual values stored."""
+
+    file: str
+    stored: int = Field(description="Values stored")
+    replaced: int = Field(description="Of them, values that replaced earlier ones")
+    regions: list[str]
+    years: list[int]
+    matches: list[RowMatch] = Field(description="Rows matched by a synonym or a close match")
+    skipped: list[dict[str, Any]] = Field(description="Rows with no value: {row, reason}")
+    assumed_units: list[dict[str, Any]] = Field(description="Rows with no unit, read in their targets' unit: {row, unit}")
+
+
+Answer.model_rebuild()  # its `monitor` field refers to MonitorRow, defined after it

@@ -186,7 +186,7 @@ def clauses(plan: Optional[str] = typer.Option(None, "--plan", help="Plan short 
 
 
 # Commands of later pipeline stages live in their own modules; importing registers them.
-from cli import evaluate, parse, search, serve, tags  # noqa: E402,F401
+from cli import evaluate, monitor, parse, search, serve, tags  # noqa: E402,F401
 
 if __name__ == "__main__":
     app()

@@ -32,8 +32,10 @@ CONFIDENCE = {"threshold": 0.79, "weight_bm25": 0.005, "bm25_cap": 15.0, "weight
 @dataclass
 class Answer:
     """``answer``: one sentence or None; ``kind``: target_value | structure | department | clauses |
-    not_found; ``hits``: cited clauses (for not_found: low-confidence suggestions);
-    ``targets``: the targets the answer states; ``confident``: False for not_found."""
+    not_found, or from the actual values (``kb.ask_monitor``) actual_value | monitor_status;
+    ``hits``: cited clauses (for not_found: low-confidence suggestions); ``targets``: the
+    targets the answer states; ``confident``: False for not_found; ``monitor``: the
+    kb.monitor.MonitorRow list an actual_value / monitor_status answer states."""
 
     answer: Optional[str]
     kind: str
@@ -41,12 +43,13 @@ class Answer:
     targets: list[Target] = field(default_factory=list)
     confident: bool = True
     confidence: Optional[float] = None
+    monitor: list[Any] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"answer": self.answer, "kind": self.kind, "confident": self.confident,
                 "confidence": None if self.confidence is None else round(self.confidence, 4),
                 "hits": [dict(h.to_dict(), low_confidence=not self.confident) for h in self.hits],
-                "targets": [t.to_dict() for t in self.targets]}
+                "targets": [t.to_dict() for t in self.targets], "monitor": [r.to_dict() for r in self.monitor]}
 
 
 def ask(searcher: Searcher, question: str, k: int = 5) -> Answer:

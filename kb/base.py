@@ -100,10 +100,16 @@ class KnowledgeBase:
         return self.searcher.search(query, k, Filters(plan, domain, section, department, year, doc), mode)
 
     def ask(self, question: str):
-        """A direct answer (target value, structure) or cited clauses → kb.ask.Answer."""
+        """A direct answer (target value, structure; an actual value or a target's status when
+        actuals are stored) or cited clauses → kb.ask.Answer."""
         from kb.ask import ask
 
-        return ask(self.searcher, question)
+        answer = ask(self.searcher, question)
+        if not self.actuals_stored():
+            return answer
+        from kb.ask_monitor import with_actuals
+
+        return with_actuals(answer, question, self.monitor)
 
     # ------------------------------------------------------------------ tags
     def targets(self, plan: Optional[str] = None, domain: Optional[str] = None, year: Optional[int] = None,
@@ -184,6 +190,43 @@ class KnowledgeBase:
         return {"name": canonical, "clauses": [
             dict(c.to_dict(), explicit=bool(tags[c.id]["explicit"]), role=tags[c.id]["role"],
                  evidence=tags[c.id]["evidence"], cue=tags[c.id]["cue"]) for c in clauses]}
+
+    # ------------------------------------------------------------------ monitoring (issue 11)
+    def plans(self) -> list:
+        """Every plan with its area and period → list[kb.plans.PlanInfo]."""
+        from kb.plans import plan_infos
+
+        return plan_infos(self.documents())
+
+    def actuals_stored(self) -> bool:
+        """True when ``INDEX/actuals.sqlite`` exists (some actual values were imported)."""
+        from kb.actuals import STORE_FILE
+
+        return (self.index_dir / STORE_FILE).exists()
+
+    def actuals(self, indicator: Optional[str] = None, year: Optional[int] = None) -> list:
+        """Stored actual values (kb.actuals.Actual), from ``INDEX/actuals.sqlite``; ``year``
+        keeps those up to it, ``indicator`` those of that indicator (key or name as written)."""
+        from kb.actuals import ActualsStore
+
+        return ActualsStore(self.index_dir).all(indicator=indicator, year=year)
+
+    def import_actuals(self, path: str | Path, plan: Optional[str] = None, **kwargs):
+        """Import a CSV/.xlsx file of actual values → kb.actuals.ImportReport; see
+        ``kb.actuals.import_file`` for ``kwargs`` and the errors raised (nothing is stored
+        from a rejected file)."""
+        from kb.monitor import import_into
+
+        return import_into(self, Path(path), plan, **kwargs)
+
+    def monitor(self, plan: Optional[str] = None, domain: Optional[str] = None, year: Optional[int] = None) -> list:
+        """One kb.monitor.MonitorRow per target (filtered as ``targets``), with its status at
+        monitoring year ``year`` (None: the latest actuals). Raises QueryError for an unknown
+        plan or domain."""
+        from kb.monitor import monitor_kb
+
+        self._check_filters(plan=plan, domain=domain)
+        return monitor_kb(self, plan, domain, year)
 
     # ------------------------------------------------------------------ browsing
     def documents(self) -> list[dict[str, Any]]:

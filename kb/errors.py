@@ -38,3 +38,12 @@ class QueryError(KbError):
 
 class IndexLocked(KbError):
     """Another writer holds the index's writer lock (see ``kb.lock``)."""
+
+
+class ActualsRejected(InputError):
+    """A file of actual values with rows that cannot be stored; nothing from it was stored.
+    ``problems`` lists ``(row, message)`` pairs, row numbers as a spreadsheet shows them."""
+
+    def __init__(self, message: str, problems: list[tuple[int, str]] | None = None):
+        super().__init__(message)
+        self.problems = problems or []

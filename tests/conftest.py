@@ -97,6 +97,27 @@ def built_index(tmp_path_factory, real_embedder):
     return idx
 
 
+@pytest.fixture(scope="session")
+def hash_index(tmp_path_factory, fake_embedder):
+    """The seed ingested once with the stand-in HashEmbedder: real tree and targets, no model
+    (for tests of monitoring and other code that never searches); treat as read-only."""
+    from kb.build import ingest
+
+    idx = tmp_path_factory.mktemp("kb-hash") / "index"
+    ingest([SEED], idx, embedder=fake_embedder)
+    return idx
+
+
+@pytest.fixture
+def hash_index_copy(hash_index, tmp_path):
+    """A private copy of ``hash_index`` that a test may modify."""
+    import shutil
+
+    dst = tmp_path / "index"
+    shutil.copytree(hash_index, dst, symlinks=True)
+    return dst
+
+
 @pytest.fixture
 def built_index_copy(built_index, tmp_path):
     """A private copy of the built index that a test may modify."""
