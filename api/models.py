@@ -84,6 +84,8 @@ class Clause(BaseModel):
     line_start: Optional[int] = Field(None, description="First line (1-based) in the normalised source")
     line_end: Optional[int] = Field(None, description="Last line (1-based)")
     ord: int = Field(0, description="Position in document order")
+    label: Optional[str] = Field(None, description="The clause as cited: 第二十三条, 第二十条之一 (laws); the "
+                                                   "paragraph or number in a notice; None in plans")
     targets: list[Target] = Field(default_factory=list, description="Numeric targets in the clause")
     departments: list[DepartmentTag] = Field(default_factory=list, description="Responsible departments")
 
@@ -181,6 +183,16 @@ class Document(BaseModel):
     warnings: list[str] = Field(default_factory=list, description="Parser warnings")
     ingested_at: Optional[str] = Field(None, description="ISO time of the ingest (UTC)")
     clauses: int = Field(description="Number of clauses")
+    grammar: Optional[str] = Field(None, description="How the text was read: plan | law | notice")
+    grammar_reason: Optional[str] = Field(None, description="The evidence for the grammar")
+    doc_type: Optional[str] = Field(None, description="Type as published: 规划, 纲要, 法律, 行政法规, 地方性法规, 规章, "
+                                                      "司法解释, 通知…")
+    issuer: Optional[str] = Field(None, description="Issuing or enacting body, as written")
+    level: Optional[str] = Field(None, description="国家 / 省 / 市 / 县区, from the issuer")
+    doc_number: Optional[str] = Field(None, description="发文字号, e.g. 曾政发〔2022〕8号")
+    dates: Optional[dict[str, Any]] = Field(None, description="{signed, published, effective, amended: [...]}, ISO dates")
+    validity: Optional[str] = Field(None, description="效力状态 as stated (有效…), None when not stated")
+    short_title: Optional[str] = Field(None, description="Short title used in paths (反家庭暴力法, 妇女)")
 
 
 class DepartmentSummary(BaseModel):

