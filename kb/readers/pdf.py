@@ -241,12 +241,12 @@ def _ocr(data: bytes, name: str, textless: list[int], n_pages: int, warnings: li
             raise InputError(f"{name}: the PDF has no usable text layer (a scan, or fonts without a Unicode map) "
                              "and OCR is not installed; "
                              "install it with pip install 'policy-kb[ocr]', or ingest a PDF with text")
-        warnings.append(f"{name}: pages {pages_txt} have no usable text layer (scanned?) and were skipped; "
+        warnings.append(f"pages {pages_txt} have no usable text layer (scanned?) and were skipped; "
                         "install OCR (pip install 'policy-kb[ocr]') to read them")
         return {}, "pdf"
     lines = ocr.read_pages(data, textless)
     if len(textless) == n_pages:
-        warnings.append(f"{name}: no text layer; all {n_pages} pages were read by OCR: check the text")
+        warnings.append(f"no text layer; all {n_pages} pages were read by OCR: check the text")
         return lines, "pdf-ocr"
-    warnings.append(f"{name}: pages {pages_txt} have no text layer and were read by OCR")
+    warnings.append(f"pages {pages_txt} have no text layer and were read by OCR")
     return lines, "pdf"
