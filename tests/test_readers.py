@@ -144,6 +144,14 @@ def test_pdf_rejoins_wraps_without_spaces(pdf_source):
     assert paras[4] == "区人民政府关于印发曾都区妇女发展规划(2021—2030年)和 曾都区儿童发展规划(2021—2030年)的通知"
 
 
+def test_pdf_overprinted_headings_read_once():
+    """Fake bold (a heading drawn twice 0.3 mm apart); a page of short lines has no right
+    margin to wrap at, so nothing is joined."""
+    assert read_source(FIXTURES / "seed-fake-bold.pdf").text.split("\n\n") == [
+        "(一)指导思想", "坚持以人民为中心的发展思想,贯彻落实男女平等基本国策,准确把", "(二)基本原则",
+        "1.坚持党的全面领导。", "2.坚持男女两性平等发展。"]
+
+
 def test_pdf_with_user_password_is_refused():
     with pytest.raises(InputError, match=r"seed-encrypted\.pdf: the PDF is encrypted.*save an unprotected copy"):
         read_source(FIXTURES / "seed-encrypted.pdf")
