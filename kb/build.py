@@ -81,15 +81,11 @@ def parse_all(files: list[Path], allow_unstructured: bool = False,
     """Parse every file; raise one KbError listing all failures (nothing is half-ingested).
     ``source_names`` gives the name to record as a document's source (e.g. the name a file
     was uploaded with) instead of its path."""
-    from kb.parse import parse_text
-    from kb.read import read_document
-
     docs, errors = [], []
     for i, f in enumerate(files):
         try:
             source = (source_names or {}).get(f, str(f))
-            docs.append(parse_text(read_document(f), source=source, allow_unstructured=allow_unstructured,
-                                   grammar=grammar))
+            docs.append(parse_file(f, source=source, allow_unstructured=allow_unstructured, grammar=grammar))
         except KbError as e:
             errors.append(str(e))
         if progress:

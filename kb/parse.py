@@ -13,7 +13,7 @@ from typing import Optional
 from kb.grammars import GRAMMARS, choose, parse_text as _parse_text
 from kb.grammars.lines import Line, cn_number, iso_datetime, logical_lines, wrap_width
 from kb.grammars.plan import plan_key, split_heading
-from kb.read import read_document
+from kb.readers import read_source
 from kb.types import Document
 
 __all__ = ["GRAMMARS", "Line", "choose", "cn_number", "iso_datetime", "logical_lines", "parse_file", "parse_text",
@@ -21,12 +21,22 @@ __all__ = ["GRAMMARS", "Line", "choose", "cn_number", "iso_datetime", "logical_l
 
 
 def parse_file(path: str | Path, doc_id: str | None = None, grammar: Optional[str] = None,
-               allow_unstructured: bool = False) -> Document:
-    """Read and parse one file. Raises InputError (unreadable file) or ParseError (no
-    structure, unknown grammar)."""
+               allow_unstructured: bool = False, source: Optional[str] = None) -> Document:
+    """Read one file with the reader its content calls for (``kb.readers``) and parse it.
+
+    ``source`` is the name recorded as the document's source (default: the path). What
+    the reader learned goes with the document: ``meta["file"]`` holds the format
+    (``txt``, ``html``, ``md``, ``docx``, ``pdf``, ``pdf-ocr``) and what the file itself
+    states (front matter, page count…); the reader's warnings come first in
+    ``warnings``. Raises InputError (unreadable file) or ParseError (no structure,
+    unknown grammar)."""
     p = Path(path)
-    return _parse_text(read_document(p), source=str(p), doc_id=doc_id, grammar=grammar,
-                       allow_unstructured=allow_unstructured)
+    src = read_source(p)
+    doc = _parse_text(src.text, source=source or str(p), doc_id=doc_id, grammar=grammar,
+                      allow_unstructured=allow_unstructured)
+    doc.meta["file"] = {"format": src.format, **src.meta}
+    doc.warnings[:0] = src.warnings
+    return doc
 
 
 def parse_text(text: str, source: str = "<text>", doc_id: str | None = None, allow_unstructured: bool = False,

@@ -86,7 +86,7 @@ def read_bytes(data: bytes, name: str = "<bytes>") -> Source:
     suffix = Path(name).suffix.lower()
     expected = SUFFIX_FORMATS.get(suffix)
     if suffix and expected != fmt and not {expected, fmt} <= _TEXT_FORMATS:
-        src.warnings.insert(0, f"{name}: the content is {fmt.upper()}, not what the suffix "
+        src.warnings.insert(0, f"the content is {fmt.upper()}, not what the suffix "
                                f"{suffix!r} says; read it as {fmt.upper()}")
     return src
 

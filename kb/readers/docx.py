@@ -43,10 +43,10 @@ def read(data: bytes, name: str) -> Source:
                          "(is it a scan pasted as pictures? export it to PDF and install OCR: pip install 'policy-kb[ocr]')")
     warnings = []
     if reader.skipped_boxes:
-        warnings.append(f"{name}: {reader.skipped_boxes} text boxes were skipped; "
+        warnings.append(f"{reader.skipped_boxes} text boxes were skipped; "
                         "if they hold document text, move it into the body")
     if numbering.unknown_formats:
-        warnings.append(f"{name}: numbering formats {sorted(numbering.unknown_formats)} were rendered as 1, 2, 3")
+        warnings.append(f"numbering formats {sorted(numbering.unknown_formats)} were rendered as 1, 2, 3")
     return Source(text, "docx", _core_meta(doc), warnings)
 
 

@@ -1,7 +1,8 @@
 """Markdown: the text a reader sees, one block (heading, paragraph, list item, table row)
 per paragraph (paragraphs separated by a blank line), with the markup stripped.
 
-* YAML front matter (``---`` … ``---`` at the top) becomes ``Source.meta``.
+* YAML front matter (``---`` … ``---`` at the top) becomes ``Source.meta`` (JSON-safe:
+  dates become ISO strings).
 * ``<!-- INFO END -->``, the convention of the law texts in ``shared/corpora/laws-cn``
   (LawRefBook/Laws): the lines before it (the ``# title`` and the header block, e.g.
   ``2015年12月27日 第十二届全国人民代表大会常务委员会第十八次会议通过``) stay as text lines;
@@ -18,6 +19,7 @@ Parsing is CommonMark (markdown-it-py) with GFM tables.
 """
 from __future__ import annotations
 
+import json
 import re
 
 from kb.errors import InputError
@@ -62,10 +64,10 @@ def _front_matter(text: str, name: str) -> tuple[dict, list[str], str]:
     try:
         meta = yaml.safe_load(m.group(1) or "") or {}
     except yaml.YAMLError as e:
-        return {}, [f"{name}: the front matter is not valid YAML ({str(e).splitlines()[0]}); ignored it"], text[m.end():]
+        return {}, [f"the front matter is not valid YAML ({str(e).splitlines()[0]}); ignored it"], text[m.end():]
     if not isinstance(meta, dict):
-        return {}, [f"{name}: the front matter is not a mapping of keys to values; ignored it"], text[m.end():]
-    return {str(k): v for k, v in meta.items()}, [], text[m.end():]
+        return {}, [f"the front matter is not a mapping of keys to values; ignored it"], text[m.end():]
+    return json.loads(json.dumps({str(k): v for k, v in meta.items()}, ensure_ascii=False, default=str)), [], text[m.end():]
 
 
 def _render(body: str) -> tuple[list[str], str | None]:

@@ -131,13 +131,28 @@ def _info(info: dict, n_pages: int) -> dict:
 
 def _page_lines(page, number: int) -> list[PdfLine]:
     lines = []
-    for ln in page.dedupe_chars().extract_text_lines(return_chars=True, strip=True, keep_blank_chars=True):
+    for ln in _dedupe_chars(page).extract_text_lines(return_chars=True, strip=True, keep_blank_chars=True):
         chars = [c for c in ln["chars"] if c["text"].strip()]
         if not chars:
             continue
         lines.append(PdfLine(number, _join_chars(ln["chars"]), chars[0]["x0"], chars[-1]["x1"],
                            ln["top"], ln["bottom"], statistics.median(c["size"] for c in chars)))
     return lines
+
+
+def _dedupe_chars(page, tolerance_pt: float = 1.0):
+    """The page without overprinted duplicates (fake bold: the same character in the same
+    font drawn again within ``tolerance_pt``). Does what pdfplumber's ``dedupe_chars``
+    does in one sort, about half the page's reading time less."""
+    dup, last = set(), {}
+    for c in sorted(page.chars, key=lambda c: (c["text"], c["top"], c["x0"])):
+        prev = last.get(c["text"])
+        if (prev is not None and abs(c["top"] - prev["top"]) <= tolerance_pt and abs(c["x0"] - prev["x0"]) <= tolerance_pt
+                and c["size"] == prev["size"] and c["fontname"] == prev["fontname"]):
+            dup.add(id(c))
+        else:
+            last[c["text"]] = c
+    return page.filter(lambda obj: id(obj) not in dup) if dup else page
 
 
 def _join_chars(chars: list[dict]) -> str:
@@ -199,14 +214,20 @@ def _latin_letter(ch: str) -> bool:
 
 def _margins(lines: list[PdfLine]) -> tuple[dict[int, float], dict[int, float]]:
     """Left and right text margins per page: the page's own where it has at least five
-    lines, else the median over such pages (odd and even pages may differ)."""
+    lines, else the median over such pages (odd and even pages may differ). A right
+    margin is where at least two lines end (within a character): the longest line of a
+    page of short lines is no margin. With none, no line counts as reaching it."""
     by_page = defaultdict(list)
     for ln in lines:
         by_page[ln.page].append(ln)
     left = {p: min(ln.x0 for ln in ls) for p, ls in by_page.items() if len(ls) >= 5}
-    right = {p: max(ln.x1 for ln in ls) for p, ls in by_page.items() if len(ls) >= 5}
+    right = {}
+    for p, ls in by_page.items():
+        edge = max(ln.x1 for ln in ls)
+        if len(ls) >= 5 and sum(1 for ln in ls if ln.x1 >= edge - ln.size) >= 2:
+            right[p] = edge
     doc_left = statistics.median(left.values()) if left else min((ln.x0 for ln in lines), default=0)
-    doc_right = statistics.median(right.values()) if right else max((ln.x1 for ln in lines), default=0)
+    doc_right = statistics.median(right.values()) if right else float("inf")
     return ({p: left.get(p, doc_left) for p in by_page}, {p: right.get(p, doc_right) for p in by_page})
 
 
@@ -241,12 +262,12 @@ def _ocr(data: bytes, name: str, textless: list[int], n_pages: int, warnings: li
             raise InputError(f"{name}: the PDF has no usable text layer (a scan, or fonts without a Unicode map) "
                              "and OCR is not installed; "
                              "install it with pip install 'policy-kb[ocr]', or ingest a PDF with text")
-        warnings.append(f"{name}: pages {pages_txt} have no usable text layer (scanned?) and were skipped; "
+        warnings.append(f"pages {pages_txt} have no usable text layer (scanned?) and were skipped; "
                         "install OCR (pip install 'policy-kb[ocr]') to read them")
         return {}, "pdf"
     lines = ocr.read_pages(data, textless)
     if len(textless) == n_pages:
-        warnings.append(f"{name}: no text layer; all {n_pages} pages were read by OCR: check the text")
+        warnings.append(f"no text layer; all {n_pages} pages were read by OCR: check the text")
         return lines, "pdf-ocr"
-    warnings.append(f"{name}: pages {pages_txt} have no text layer and were read by OCR")
+    warnings.append(f"pages {pages_txt} have no text layer and were read by OCR")
     return lines, "pdf"

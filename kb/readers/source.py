@@ -15,7 +15,8 @@ class Source:
     one of ``txt``, ``html``, ``md``, ``docx``, ``pdf``, ``pdf-ocr``. ``meta``: what the
     format itself states (Markdown front matter, a PDF's page count, …), never guessed
     from the text. ``warnings``: things the reader did that a user should know (a
-    suffix that disagrees with the content, pages that had no text, …).
+    suffix that disagrees with the content, pages that had no text, …), without the
+    file's name (the caller prefixes it).
     """
 
     text: str
