@@ -121,8 +121,8 @@ class Answer(BaseModel):
     """A direct answer to a question (as ``kb ask --json``)."""
 
     answer: Optional[str] = Field(description="The answer sentence, or null when none was found")
-    kind: Literal["target_value", "structure", "clauses", "not_found"] = Field(
-        description="How the answer was found")
+    kind: Literal["target_value", "structure", "department", "clauses", "not_found"] = Field(
+        description="How the answer was found; not_found: 未找到相关条款, the hits are low-confidence suggestions")
     hits: list[AskHit] = Field(description="Supporting clauses, best first")
     targets: list[Target] = Field(description="Targets the answer is drawn from")
     confident: bool = Field(description="False when nothing was found (kind not_found)")
@@ -231,6 +231,9 @@ class IngestReport(BaseModel):
     seconds: float = Field(description="Wall time of the ingest, seconds")
     generation: str = Field(description="Index generation now being served")
     total_clauses: int = Field(description="Clauses in the whole index")
+    added: list[str] = Field(default_factory=list, description="Ids of documents that were not stored before")
+    replaced: list[str] = Field(default_factory=list, description="Ids of stored documents this upload replaced")
+    removed: list[str] = Field(default_factory=list, description="Ids of documents removed")
 
 
 class Health(BaseModel):
@@ -244,7 +247,17 @@ class Health(BaseModel):
     model: Optional[str] = Field(None, description="Embedding model of the index")
 
 
+class ProblemItem(BaseModel):
+    """One invalid parameter of a request."""
+
+    loc: list[str] = Field(description="Where: query/path/body, then the parameter name")
+    msg: str = Field(description="What is wrong with it")
+    type: str = Field(description="Kind of error, e.g. string_too_long")
+
+
 class Problem(BaseModel):
-    """An error: ``detail`` says what went wrong and what to do next."""
+    """An error: ``detail`` says what went wrong and what to do next; a request that breaks
+    the documented parameters (422) also lists them in ``errors``."""
 
     detail: str
+    errors: Optional[list[ProblemItem]] = Field(None, description="Each invalid parameter (422 only)")

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from kb import layout
-from kb.errors import NotFound, QueryError
+from kb.errors import KbError, NotFound, QueryError
 from kb.store import Store
 from kb.types import Clause, Node
 
@@ -51,28 +51,48 @@ class KnowledgeBase:
     """Read access to an index directory (see ``kb.layout``). Opening is cheap: the
     store is opened read-only; search models load on first use."""
 
-    def __init__(self, index_dir: Path, manifest: dict[str, Any], store: Store, embedder=None):
+    def __init__(self, index_dir: Path, manifest: dict[str, Any], store: Store, embedder=None,
+                 hold: Optional[layout.GenerationHold] = None):
         self.index_dir = index_dir
         self._embedder = embedder
         self.manifest = manifest
         self.store = store
         self.generation = index_dir / manifest["generation"]
         self._searcher = None
+        self._hold = hold
 
     @classmethod
     def open(cls, index_dir: str | Path = "index", embedder=None) -> "KnowledgeBase":
-        """Open the current generation of ``index_dir``. ``embedder`` overrides the model
-        named in the manifest (it must be the same model). Raises IndexMissing."""
+        """Open the current generation of ``index_dir`` and register as its reader (so
+        pruning keeps it until ``close()``). ``embedder`` overrides the model named in the
+        manifest (it must be the same model). Raises IndexMissing, IndexStale.
+
+        A KnowledgeBase stays on the generation it opened; a long-lived reader that should
+        follow new ingests uses ``kb.follow.Follower`` (as the HTTP API does), or checks
+        ``is_current()`` and reopens."""
         root = Path(index_dir)
-        manifest = layout.read_manifest(root)
-        gen = layout.current_generation(root)
-        with layout.damaged_index(root):
-            store = Store(gen / layout.STORE_FILE, readonly=True)
-            store.count("documents")  # a damaged file fails here, not in the middle of a command
-        return cls(root, manifest, store, embedder)
+        manifest, hold = layout.hold_generation(root)
+        try:
+            with layout.damaged_index(root):
+                store = Store(hold.gen / layout.STORE_FILE, readonly=True)
+                store.count("documents")  # a damaged file fails here, not in the middle of a command
+        except BaseException:
+            hold.release()
+            raise
+        return cls(root, manifest, store, embedder, hold)
+
+    def is_current(self) -> bool:
+        """False when a newer generation has been committed since this one was opened."""
+        try:
+            return layout.read_manifest(self.index_dir)["generation"] == self.manifest["generation"]
+        except KbError:
+            return False
 
     def close(self) -> None:
+        """Close the store and release the generation (idempotent)."""
         self.store.close()
+        if self._hold is not None:
+            self._hold.release()
 
     # ------------------------------------------------------------------ search
     @property

@@ -38,3 +38,8 @@ class QueryError(KbError):
 
 class IndexLocked(KbError):
     """Another writer holds the index's writer lock (see ``kb.lock``)."""
+
+
+class LossRefused(KbError):
+    """An ingest would shrink a stored document or store a plan twice (see ``kb.guard``);
+    rerun with ``--force`` (upload: ``force=true``) when that is intended."""
