@@ -56,9 +56,9 @@ def ingest(paths: List[Path] = typer.Argument(..., help="Files (.txt/.html) or f
                      embedder=embedder, progress=progress, force=force, wait=not no_wait, on_message=say)
     for w in report.warnings:
         err.print(f"[yellow]warning:[/] {w}", highlight=False)
-    print_changes(report)
     if json:
         return emit_json(report.to_dict())
+    print_changes(report)
     notice = report.total_clauses - sum(p.clauses for p in report.plans)
     caption = f"{report.total_clauses} clauses indexed" + (f", {notice} of them notice paragraphs (主送, 正文, 成文日期)"
                                                             if notice else "")

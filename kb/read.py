@@ -11,6 +11,7 @@ import unicodedata
 from pathlib import Path
 
 from kb.errors import InputError
+from kb.garbled import check_not_garbled
 
 TEXT_SUFFIXES = {".txt", ".text", ".md", ""}
 HTML_SUFFIXES = {".html", ".htm", ".shtml", ".xhtml"}
@@ -50,11 +51,12 @@ def decode_document(data: bytes, name: str = "<bytes>", html: bool | None = None
     """Decode raw bytes of a text or HTML document into normalised text.
 
     ``html=None`` sniffs the content. Raises InputError for empty, binary or
-    undecodable input.
+    undecodable input, and for text that decodes but is garbled (``kb.garbled``).
     """
     if not data.strip():
         raise InputError(f"{name}: the file is empty; nothing to ingest")
     text = _decode(data, name)
+    check_not_garbled(text, name)
     if html is None:
         html = bool(re.match(r"\s*(<!doctype html|<html|<head|<body|<meta|<div|<p[ >])", text[:500], re.I))
     if html:
