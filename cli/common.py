@@ -15,6 +15,14 @@ from kb.errors import KbError
 
 err = Console(stderr=True)
 out = Console()
+
+
+def _reraise_broken_pipe() -> None:
+    """rich turns a closed stdout into SystemExit(1); hand it to handle_errors instead (exit 141)."""
+    raise BrokenPipeError
+
+
+out.on_broken_pipe = _reraise_broken_pipe
 PIPE_WIDTH = 160
 
 
