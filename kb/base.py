@@ -114,15 +114,17 @@ class KnowledgeBase:
         """Top ``k`` clauses for a Chinese query → kb.search.SearchResult (``.hits``, ``.message``).
 
         Filters are exact (a filter matching nothing gives no hits and a message).
-        Raises QueryError for a bad mode or k, IndexStale for an index built otherwise."""
+        Raises QueryError for a bad mode or k, a query that is not text (lone surrogates), IndexStale for an index built otherwise."""
         from kb.search import Filters
 
+        _check_text(query)
         return self.searcher.search(query, k, Filters(plan, domain, section, department, year, doc), mode)
 
     def ask(self, question: str):
         """A direct answer (target value, structure) or cited clauses → kb.ask.Answer."""
         from kb.ask import ask
 
+        _check_text(question)
         return ask(self.searcher, question)
 
     # ------------------------------------------------------------------ tags
@@ -298,6 +300,16 @@ class KnowledgeBase:
             raise NotFound(f"no clause at path {key!r}; paths look like 儿童/儿童安全/策略措施/3")
         listing = ", ".join(c.short_path for c in matches[:8])
         raise NotFound(f"path {key!r} matches {len(matches)} clauses ({listing}…); be more specific")
+
+
+def _check_text(query: str) -> None:
+    """QueryError for a query that is not text: lone surrogates (bytes that were not UTF-8,
+    escaped by Python) cannot be segmented, embedded or printed."""
+    try:
+        (query or "").encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise QueryError(f"the query holds {e.end - e.start} character(s) that are not text (undecodable bytes "
+                         f"at position {e.start}); pass it as UTF-8") from None
 
 
 def _norm(s: str) -> str:

@@ -136,7 +136,8 @@ def ingest(paths: Iterable[str | Path], index_dir: str | Path, *, rebuild: bool 
     model. Parsing and tagging run first; the write runs under the index's writer lock
     (``kb.lock``: ``wait=False`` raises IndexLocked at once when another writer holds it,
     otherwise ``on_message`` is told whom it waits for). Raises InputError / ParseError
-    before anything is written, and LossRefused (see ``kb.guard``: a re-ingest that drops
+    before anything is written (ParseError too for a tree whose nodes repeat an id), and
+    LossRefused (see ``kb.guard``: a re-ingest that drops
     more than MAX_CLAUSE_LOSS of a document's clauses, or a plan repeated in one file)
     unless ``force``.
     """
@@ -146,6 +147,8 @@ def ingest(paths: Iterable[str | Path], index_dir: str | Path, *, rebuild: bool 
     t0 = time.perf_counter()
     files = collect_paths(paths)
     docs = parse_all(files, allow_unstructured, progress, source_names)
+    guard.check_unique_ids(docs)
+    guard.check(docs, {}, force)  # repeated plans: refused before the (costly) tagging
     tag_documents(docs, progress)
     with writer_lock(index_dir, wait=wait, on_message=on_message):
         stored = _stored_counts(index_dir, tolerate_damage=rebuild)

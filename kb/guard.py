@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from kb.errors import LossRefused
+from kb.errors import LossRefused, ParseError
 from kb.types import Document
 
 MAX_CLAUSE_LOSS = 0.2  # share of a stored document's clauses a re-ingest may drop unforced
@@ -69,6 +69,22 @@ def check(docs: list[Document], stored: dict[str, int], force: bool = False) -> 
     if found and not force:
         raise LossRefused("nothing was ingested:\n  " + "\n  ".join(found)
                           + "\nrerun with --force (upload: force=true) if this is intended")
+
+
+def check_unique_ids(docs: list[Document]) -> None:
+    """Raise ParseError when a document's tree gives two nodes one id (a section or clause
+    repeated because the file's numbering runs backwards): storing it would keep one and
+    silently drop the other."""
+    for doc in docs:
+        lines: dict[str, list[int]] = {}
+        for node in doc.nodes:
+            lines.setdefault(node.id, []).append(node.line_start or 0)
+        repeated = {i: ls for i, ls in lines.items() if len(ls) > 1}
+        if repeated:
+            first, where = next(iter(repeated.items()))
+            raise ParseError(f"{doc.source}: {len(repeated)} parts of the document repeat an earlier one "
+                             f"(e.g. {first} at lines {', '.join(map(str, where[:5]))}); check the numbering "
+                             "of its sections and clauses (it must not restart or run backwards)")
 
 
 def stored_clause_counts(store_file: Path | None) -> dict[str, int]:
