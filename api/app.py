@@ -2,8 +2,8 @@
 
 Each route is the library call of the same name plus translation of named errors
 (``NotFound`` → 404, ``QueryError``/``InputError`` → 422, ``IndexLocked``/``LossRefused``
-→ 409, ``IndexMissing``/``IndexStale`` → 503); every error body, request validation
-included, is a ``Problem`` (``{"detail": "what to fix"}``). The knowledge base opens once,
+→ 409, ``IndexMissing``/``IndexStale`` → 503); every error body is a ``Problem``
+(``{"detail": "what to fix"}``; for parameters that break the schema, FastAPI's list). The knowledge base opens once,
 in the lifespan, with its search models warmed, behind a ``kb.follow.Follower``: when
 another process (``kb ingest``, ``kb remove``) commits a new generation, the server opens
 it in the background and switches between requests; requests in flight finish on the old
@@ -33,9 +33,8 @@ import anyio
 
 from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Path as PathParam, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi_offline import FastAPIOffline
 
@@ -69,7 +68,6 @@ def create_app(settings: Settings, embedder=None) -> FastAPI:
     app.state.settings = settings
     app.state.embedder = embedder
     app.state.follower = Follower(settings.index_dir, _opener(embedder))
-    app.add_exception_handler(RequestValidationError, _validation_problem)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
                            allow_methods=["GET"], allow_headers=[])
@@ -134,18 +132,6 @@ def get_kb(request: Request) -> Iterator[KnowledgeBase]:
         yield kb
     finally:
         lease.__exit__(None, None, None)
-
-
-async def _validation_problem(request: Request, exc: RequestValidationError) -> JSONResponse:
-    """422 for a request that breaks the documented parameters, as a Problem: ``detail``
-    names each bad parameter and what it must be; ``errors`` keeps FastAPI's list."""
-    parts = []
-    for e in exc.errors():
-        where = ".".join(str(x) for x in e.get("loc", ()) if x not in ("query", "path", "body"))
-        parts.append(f"{where or 'request'}: {e.get('msg', 'invalid')}")
-    errors = [{"loc": [str(x) for x in e.get("loc", ())], "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
-              for e in exc.errors()]
-    return JSONResponse({"detail": "; ".join(parts) or "invalid request", "errors": errors}, status_code=422)
 
 
 KB = Annotated[KnowledgeBase, Depends(get_kb)]

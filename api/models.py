@@ -248,16 +248,17 @@ class Health(BaseModel):
 
 
 class ProblemItem(BaseModel):
-    """One invalid parameter of a request."""
+    """One invalid parameter of a request (FastAPI's validation error item)."""
 
-    loc: list[str] = Field(description="Where: query/path/body, then the parameter name")
+    loc: list[str | int] = Field(description="Where: query/path/body, then the parameter name")
     msg: str = Field(description="What is wrong with it")
     type: str = Field(description="Kind of error, e.g. string_too_long")
 
 
 class Problem(BaseModel):
-    """An error: ``detail`` says what went wrong and what to do next; a request that breaks
-    the documented parameters (422) also lists them in ``errors``."""
+    """An error: ``detail`` says what went wrong and what to do next. For a request whose
+    parameters break the documented schema (422), ``detail`` is FastAPI's list of the
+    invalid parameters instead; a parameter the schema allows but the index does not know
+    (422, e.g. an unknown plan) gets a message."""
 
-    detail: str
-    errors: Optional[list[ProblemItem]] = Field(None, description="Each invalid parameter (422 only)")
+    detail: str | list[ProblemItem]

@@ -318,6 +318,8 @@ def _detail(r) -> str:
         detail = r.json().get("detail")
     except ValueError:
         return ""
+    if isinstance(detail, list):  # FastAPI's list of invalid parameters
+        return "; ".join(f"{e.get('loc', ['?'])[-1]}: {e.get('msg', '')}" for e in detail if isinstance(e, dict))
     return detail if isinstance(detail, str) else ""
 
 
