@@ -171,7 +171,7 @@ def prune(root: Path, keep: set[str]) -> list[str]:
 def _open_readers(gen: Path) -> Optional[int]:
     try:
         return os.open(gen / READERS_FILE, os.O_RDONLY)
-    except FileNotFoundError:  # a generation built before reader registration, or a half-built one
+    except OSError:  # a generation built before reader registration, a half-built one, or no permission
         return None
 
 
