@@ -24,7 +24,7 @@ import logging
 import re
 import secrets
 import tempfile
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import ExitStack, asynccontextmanager, contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, AsyncIterator, Iterator, Literal, Optional
@@ -104,17 +104,18 @@ def open_warm(index_dir: Path, embedder=None) -> KnowledgeBase:
 
 
 def _opener(embedder=None):
-    """How the follower opens a generation: warmed, reusing the model already loaded (the
-    given ``embedder``, else the previous generation's) when the manifest names the same."""
+    """How the follower opens a generation: warmed, with the given ``embedder``, else the
+    model the previous generation loaded when the new manifest names the same one."""
     def open_generation(index_dir: Path, previous: Optional[KnowledgeBase]) -> KnowledgeBase:
-        model = embedder or (previous.searcher.embedder if previous is not None else None)
-        try:
+        model = embedder
+        if model is None and previous is not None:
             from kb.layout import read_manifest
 
-            if model is not None and read_manifest(index_dir).get("model") != model.name:
-                model = None  # another model: the new manifest's own loads
-        except KbError:
-            pass
+            loaded = previous.searcher.embedder
+            try:
+                model = loaded if read_manifest(index_dir).get("model") == loaded.name else None
+            except KbError:
+                model = None
         return open_warm(index_dir, model)
 
     return open_generation
@@ -123,15 +124,12 @@ def _opener(embedder=None):
 def get_kb(request: Request) -> Iterator[KnowledgeBase]:
     """The knowledge base being served, leased for the request (see kb.follow); 503 when
     there is none."""
-    try:
-        lease = request.app.state.follower.lease()
-        kb = lease.__enter__()
-    except KbError as e:
-        raise HTTPException(503, str(e)) from e
-    try:
+    with ExitStack() as stack:
+        try:
+            kb = stack.enter_context(request.app.state.follower.lease())
+        except KbError as e:
+            raise HTTPException(503, str(e)) from e
         yield kb
-    finally:
-        lease.__exit__(None, None, None)
 
 
 KB = Annotated[KnowledgeBase, Depends(get_kb)]

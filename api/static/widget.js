@@ -234,7 +234,7 @@
       if (a.kind === "not_found") { return renderNotFound(q, a); }
       return searched.then(function (hits) {
         if (mine !== seq) { return; }
-        setStatus(hits.length ? "“" + q + "” 共 " + hits.length + " 条相关条款" : "未找到相关条款");
+        setStatus(hits.length ? "“" + q + "” 共 " + hits.length + " 条相关条款" : "“" + q + "” 未找到相关条款");
         hits.forEach(function (h) { results.appendChild(renderHit(h)); });
         renderAnswer(a);
       });
@@ -246,8 +246,7 @@
 
   /* The server decided the plans do not cover q: say so, and list its suggestions as such. */
   function renderNotFound(q, a) {
-    setStatus("未找到相关条款");
-    status.title = "“" + q + "”";
+    setStatus("“" + q + "” 未找到相关条款");
     var hits = a.hits || [];
     if (!hits.length) { return; }
     results.appendChild(el("li", "suggest", "以下条款相关度较低，仅供参考："));
