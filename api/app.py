@@ -1,11 +1,16 @@
 """The HTTP API and the search widget: thin routes over ``kb.base.KnowledgeBase``.
 
 Each route is the library call of the same name plus translation of named errors
-(``NotFound`` → 404, ``QueryError``/``InputError`` → 422, ``IndexMissing``/``IndexStale``
-→ 503). The knowledge base opens once, in the lifespan, with its search models warmed;
-an upload (``POST /api/documents``, enabled by an admin token; without one it answers 403
-saying so) ingests into a new index generation and then swaps the app's reference, so
-readers keep answers from the old index until the new one is complete.
+(``NotFound`` → 404, ``QueryError``/``InputError`` → 422, ``IndexLocked``/``LossRefused``
+→ 409, ``IndexMissing``/``IndexStale`` → 503); every error body is a ``Problem``
+(``{"detail": "what to fix"}``; for parameters that break the schema, FastAPI's list). The knowledge base opens once,
+in the lifespan, with its search models warmed, behind a ``kb.follow.Follower``: when
+another process (``kb ingest``, ``kb remove``) commits a new generation, the server opens
+it in the background and switches between requests; requests in flight finish on the old
+one. An upload (``POST /api/documents``, enabled by an admin token; without one it
+answers 403 saying so) ingests under the index's writer lock and switches at once.
+HEAD is answered on every GET route (load-balancer probes); ``/docs`` uses local assets
+(fastapi-offline), so it works on an intranet without internet.
 
 Run: ``kb serve`` or ``uvicorn --factory api.app:app_from_env``.
 
@@ -19,28 +24,32 @@ import logging
 import re
 import secrets
 import tempfile
-import threading
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import ExitStack, asynccontextmanager, contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, AsyncIterator, Iterator, Literal, Optional
 
 import anyio
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path as PathParam, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Path as PathParam, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import RedirectResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi_offline import FastAPIOffline
 
 from api import models as m
+from api.head import HeadAsGet
 from api.settings import Settings
 from kb.base import KnowledgeBase
-from kb.errors import IndexMissing, IndexStale, InputError, KbError, NotFound, ParseError, QueryError
+from kb.errors import (IndexLocked, IndexMissing, IndexStale, InputError, KbError, LossRefused, NotFound, ParseError,
+                       QueryError)
+from kb.follow import Follower
 
 log = logging.getLogger("kb.api")
 
 ERRORS = {404: {"model": m.Problem, "description": "Unknown id or name"},
+          422: {"model": m.Problem, "description": "A parameter the server cannot accept; detail says which"},
           503: {"model": m.Problem, "description": "No usable index: run `kb ingest`"}}
 CSV_BOM = "\ufeff"
 # The widget page may be framed by any portal; it loads only its own script and talks only
@@ -54,16 +63,15 @@ def create_app(settings: Settings, embedder=None) -> FastAPI:
     """The FastAPI app for ``settings``; the knowledge base opens when the app starts.
     ``embedder`` (see ``kb.embed``) is an already loaded model to use instead of the
     one named in the index manifest (tests share one)."""
-    app = FastAPI(title="policy-kb 政策文件知识库", version="0.1.0", lifespan=_lifespan,
-                  description="Search, browse and ask questions of Chinese government plan documents.")
+    app = FastAPIOffline(title="policy-kb 政策文件知识库", version="0.1.0", lifespan=_lifespan,
+                         description="Search, browse and ask questions of Chinese government plan documents.")
     app.state.settings = settings
-    app.state.kb = None
     app.state.embedder = embedder
-    app.state.kb_error = "the knowledge base is not open yet"
-    app.state.ingest_lock = threading.Lock()
+    app.state.follower = Follower(settings.index_dir, _opener(embedder))
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
                            allow_methods=["GET"], allow_headers=[])
+    app.add_middleware(HeadAsGet)
     app.include_router(_read_routes(settings))
     app.include_router(_admin_routes(settings) if settings.admin_token else _uploads_disabled_routes())
     app.include_router(_widget_routes())
@@ -80,13 +88,11 @@ def app_from_env() -> FastAPI:
 async def _lifespan(app: FastAPI):
     app.state.search_slots = anyio.Semaphore(app.state.settings.search_concurrency)
     try:
-        app.state.kb = await run_in_threadpool(open_warm, app.state.settings.index_dir, app.state.embedder)
+        await run_in_threadpool(app.state.follower.start)
     except (IndexMissing, IndexStale) as e:
-        app.state.kb_error = str(e)
         log.warning("serving without an index: %s", e)
     yield
-    if app.state.kb is not None:
-        app.state.kb.close()
+    app.state.follower.close()
 
 
 def open_warm(index_dir: Path, embedder=None) -> KnowledgeBase:
@@ -97,12 +103,33 @@ def open_warm(index_dir: Path, embedder=None) -> KnowledgeBase:
     return kb
 
 
-def get_kb(request: Request) -> KnowledgeBase:
-    """The knowledge base being served; 503 when there is none."""
-    kb = request.app.state.kb
-    if kb is None:
-        raise HTTPException(503, request.app.state.kb_error)
-    return kb
+def _opener(embedder=None):
+    """How the follower opens a generation: warmed, with the given ``embedder``, else the
+    model the previous generation loaded when the new manifest names the same one."""
+    def open_generation(index_dir: Path, previous: Optional[KnowledgeBase]) -> KnowledgeBase:
+        model = embedder
+        if model is None and previous is not None:
+            from kb.layout import read_manifest
+
+            loaded = previous.searcher.embedder
+            try:
+                model = loaded if read_manifest(index_dir).get("model") == loaded.name else None
+            except KbError:
+                model = None
+        return open_warm(index_dir, model)
+
+    return open_generation
+
+
+def get_kb(request: Request) -> Iterator[KnowledgeBase]:
+    """The knowledge base being served, leased for the request (see kb.follow); 503 when
+    there is none."""
+    with ExitStack() as stack:
+        try:
+            kb = stack.enter_context(request.app.state.follower.lease())
+        except KbError as e:
+            raise HTTPException(503, str(e)) from e
+        yield kb
 
 
 KB = Annotated[KnowledgeBase, Depends(get_kb)]
@@ -128,6 +155,8 @@ def http_errors() -> Iterator[None]:
         raise HTTPException(404, str(e)) from e
     except (QueryError, InputError, ParseError) as e:
         raise HTTPException(422, str(e)) from e
+    except (IndexLocked, LossRefused) as e:
+        raise HTTPException(409, str(e)) from e
     except (IndexMissing, IndexStale) as e:
         raise HTTPException(503, str(e)) from e
     except KbError as e:
@@ -256,33 +285,35 @@ def _admin_routes(s: Settings) -> APIRouter:
             raise HTTPException(403, "wrong admin token; check KB_ADMIN_TOKEN on the server")
 
     r = APIRouter(dependencies=[Depends(require_admin)],
-                  responses={401: {"model": m.Problem}, 403: {"model": m.Problem}, 409: {"model": m.Problem},
+                  responses={401: {"model": m.Problem}, 403: {"model": m.Problem},
+                             409: {"model": m.Problem, "description": "Another writer holds the index, or the "
+                                   "document would shrink or repeats a plan (send force=true)"},
                              413: {"model": m.Problem}, 422: {"model": m.Problem}})
 
     @r.post("/api/documents", response_model=m.IngestReport, status_code=201, tags=["admin"])
-    def upload(request: Request, file: UploadFile):
+    def upload(request: Request, file: UploadFile,
+               force: Annotated[bool, Form(description="Ingest even when the document would lose more than "
+                                                       "20% of its stored clauses, or repeats a plan")] = False):
         """Ingest one document (.txt, .html, .md, .docx or .pdf, recognised by its content);
         re-uploading a document replaces it.
 
         Needs `Authorization: Bearer <KB_ADMIN_TOKEN>`: 401 without it, 403 with a wrong token.
-        The index is rebuilt as a new generation; requests keep being answered from the old
-        one until the new one is complete and open. Errors name the uploaded file by the name
-        it was sent with."""
+        The index is rebuilt as a new generation under the index's writer lock (409 when
+        another writer — an upload, `kb ingest`, `kb remove` — holds it, naming it); requests
+        keep being answered from the old generation until the new one is complete and open.
+        409 too when the document would shrink or repeats a plan (send `force=true` if that
+        is intended). The report lists the documents added and replaced. Errors name the
+        uploaded file by the name it was sent with."""
         data = file.file.read(s.max_upload_bytes + 1)
         if len(data) > s.max_upload_bytes:
             raise HTTPException(413, f"document larger than {s.max_upload_bytes} bytes (KB_MAX_UPLOAD_BYTES)")
-        lock = request.app.state.ingest_lock
-        if not lock.acquire(blocking=False):
-            raise HTTPException(409, "another upload is being ingested; retry in a minute")
-        try:
-            old = request.app.state.kb
+        follower = request.app.state.follower
+        with follower.lease() if follower.generation else _nothing() as old:
             embedder = old.searcher.embedder if old is not None else request.app.state.embedder  # loaded once
-            report = _ingest_bytes(data, _safe_name(file.filename), s.index_dir, embedder,
-                                   shown_name=file.filename or "upload.txt")
-            with http_errors():
-                request.app.state.kb = open_warm(s.index_dir, embedder)  # requests on `old` finish there
-        finally:
-            lock.release()
+        report = _ingest_bytes(data, _safe_name(file.filename), s.index_dir, embedder,
+                               shown_name=file.filename or "upload.txt", force=force)
+        with http_errors():
+            follower.refresh()  # requests already running finish on the old generation
         return report.to_dict()
 
     @r.post("/api/actuals", response_model=m.ActualsImportReport, status_code=201, tags=["admin", "monitoring"])
@@ -332,10 +363,16 @@ def _uploads_disabled_routes() -> APIRouter:
     return r
 
 
-def _ingest_bytes(data: bytes, name: str, index_dir: Path, embedder=None, shown_name: Optional[str] = None):
-    """Write ``data`` under its own name (the document id may come from it) and ingest it.
-    Error messages and warnings name the file ``shown_name`` (the name it was uploaded
-    with), never the server's temporary path."""
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield None
+
+
+def _ingest_bytes(data: bytes, name: str, index_dir: Path, embedder=None, shown_name: Optional[str] = None,
+                  force: bool = False):
+    """Write ``data`` under its own name (the document id may come from it) and ingest it
+    (without waiting for another writer). Error messages and warnings name the file
+    ``shown_name`` (the name it was uploaded with), never the server's temporary path."""
     from kb.build import ingest
 
     shown = shown_name or name
@@ -344,7 +381,8 @@ def _ingest_bytes(data: bytes, name: str, index_dir: Path, embedder=None, shown_
         path.write_bytes(data)
         try:
             with http_errors():
-                report = ingest([path], index_dir, embedder=embedder, source_names={path: shown})
+                report = ingest([path], index_dir, embedder=embedder, source_names={path: shown}, force=force,
+                                wait=False)
         except HTTPException as e:
             e.detail = _hide_temp_path(str(e.detail), path, shown)
             raise

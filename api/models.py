@@ -123,9 +123,9 @@ class Answer(BaseModel):
     """A direct answer to a question (as ``kb ask --json``)."""
 
     answer: Optional[str] = Field(description="The answer sentence, or null when none was found")
-    kind: Literal["target_value", "structure", "clauses", "not_found", "department", "actual_value",
+    kind: Literal["target_value", "structure", "department", "clauses", "not_found", "actual_value",
                   "monitor_status"] = Field(
-        description="How the answer was found")
+        description="How the answer was found; not_found: 未找到相关条款, the hits are low-confidence suggestions")
     hits: list[AskHit] = Field(description="Supporting clauses, best first")
     targets: list[Target] = Field(description="Targets the answer is drawn from")
     confident: bool = Field(description="False when nothing was found (kind not_found)")
@@ -246,6 +246,13 @@ class IngestReport(BaseModel):
     seconds: float = Field(description="Wall time of the ingest, seconds")
     generation: str = Field(description="Index generation now being served")
     total_clauses: int = Field(description="Clauses in the whole index")
+    added: list[str] = Field(default_factory=list, description="Ids of documents that were not stored before")
+    replaced: list[str] = Field(default_factory=list, description="Ids of stored documents this upload replaced")
+    removed: list[str] = Field(default_factory=list, description="Ids of documents removed")
+    summary: list[dict[str, Any]] = Field(default_factory=list, description=(
+        "One row per plan of a plan document, else per document: {doc_id, grammar, doc_type, unit, title, "
+        "clauses, targets, departments, and the grammar's counts (plan: domains, goals, measures; law: "
+        "chapters, articles; notice: parts, numbered)}"))
 
 
 class Health(BaseModel):
@@ -259,10 +266,21 @@ class Health(BaseModel):
     model: Optional[str] = Field(None, description="Embedding model of the index")
 
 
-class Problem(BaseModel):
-    """An error: ``detail`` says what went wrong and what to do next."""
+class ProblemItem(BaseModel):
+    """One invalid parameter of a request (FastAPI's validation error item)."""
 
-    detail: str
+    loc: list[str | int] = Field(description="Where: query/path/body, then the parameter name")
+    msg: str = Field(description="What is wrong with it")
+    type: str = Field(description="Kind of error, e.g. string_too_long")
+
+
+class Problem(BaseModel):
+    """An error: ``detail`` says what went wrong and what to do next. For a request whose
+    parameters break the documented schema (422), ``detail`` is FastAPI's list of the
+    invalid parameters instead; a parameter the schema allows but the index does not know
+    (422, e.g. an unknown plan) gets a message."""
+
+    detail: str | list[ProblemItem]
 
 
 # ---------------------------------------------------------------------- monitoring (issue 11)

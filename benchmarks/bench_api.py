@@ -7,6 +7,13 @@ sending its next query as soon as the previous answer arrives, for ``--seconds``
 Queries cycle through the development questions (tests/gold/questions.dev.jsonl).
 Client and server share the machine, so the figures are a floor.
 
+``--reingest CORPUS`` (reliability, issue 12): while the clients run, ``kb ingest
+CORPUS --force`` re-ingests into the same index again and again in another process, each
+run committing a new generation that the server must switch to between requests; a
+poller records the generations ``/health`` reports. The row then adds the re-ingests
+completed and the generations served. Example, the figure in docs/reliability.md:
+``python benchmarks/bench_api.py --index index --clients 50 --seconds 60 --reingest corpus/``
+
 Run: ``python benchmarks/bench_api.py --index index [--seconds 15] [--clients 1 10 50] [--json]``
 Exit status 1 when any request failed (non-200 or transport error).
 """
@@ -116,10 +123,52 @@ async def run_level(base: str, clients: int, seconds: float, qs: list[str]) -> d
             "p99_ms": round(ms[min(len(ms) - 1, int(len(ms) * 0.99))], 1) if ms else None}
 
 
-def bench(base: str, levels: list[int], seconds: float) -> list[dict]:
+def bench(base: str, levels: list[int], seconds: float, reingest: Path | None = None,
+          index: Path | None = None) -> list[dict]:
     qs = queries()
     asyncio.run(run_level(base, 2, 3, qs))  # warm-up: caches, first-call allocations
-    return [asyncio.run(run_level(base, c, seconds, qs)) for c in levels]
+    if reingest is None:
+        return [asyncio.run(run_level(base, c, seconds, qs)) for c in levels]
+    return [_during_reingest(base, c, seconds, qs, reingest, index) for c in levels]
+
+
+def _during_reingest(base: str, clients: int, seconds: float, qs: list[str], corpus: Path, index: Path) -> dict:
+    """One level while ``kb ingest CORPUS --force`` runs in a loop; adds re-ingest and
+    generation counts to the row."""
+    import threading
+
+    stop = threading.Event()
+    runs: list[int] = []
+    generations: list[str] = []
+
+    def reingest() -> None:
+        exe = Path(sys.executable).with_name("kb")
+        while not stop.is_set():
+            done = subprocess.run([str(exe) if exe.exists() else "kb", "ingest", str(corpus), "--force",
+                                   "--index", str(index)], capture_output=True)
+            runs.append(done.returncode)
+
+    def poll() -> None:
+        while not stop.is_set():
+            try:
+                gen = httpx.get(f"{base}/health", timeout=10).json().get("generation")
+                if gen and (not generations or generations[-1] != gen):
+                    generations.append(gen)
+            except (httpx.HTTPError, ValueError):
+                pass
+            stop.wait(0.5)
+
+    workers = [threading.Thread(target=reingest), threading.Thread(target=poll)]
+    for w in workers:
+        w.start()
+    try:
+        row = asyncio.run(run_level(base, clients, seconds, qs))
+    finally:
+        stop.set()
+        for w in workers:
+            w.join()
+    return dict(row, reingests=len(runs), reingests_failed=sum(1 for r in runs if r != 0),
+                generations_served=len(generations))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -129,14 +178,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seconds", type=float, default=15, help="Duration of each level, seconds")
     ap.add_argument("--clients", type=int, nargs="+", default=[1, 10, 50])
     ap.add_argument("--json", action="store_true", help="Print the results as JSON")
+    ap.add_argument("--reingest", type=Path, help="Re-ingest this corpus into --index in a loop meanwhile")
     args = ap.parse_args(argv)
     if args.url and urlsplit(args.url).hostname not in LOOPBACK:
         ap.error("--url must be a loopback address (127.0.0.1, localhost, ::1)")
     if args.url:
-        rows = bench(args.url.rstrip("/"), args.clients, args.seconds)
+        rows = bench(args.url.rstrip("/"), args.clients, args.seconds, args.reingest, args.index)
     else:
         with kb_serve(args.index) as base:
-            rows = bench(base, args.clients, args.seconds)
+            rows = bench(base, args.clients, args.seconds, args.reingest, args.index)
     if args.json:
         print(json.dumps(rows, indent=2))
     else:
@@ -145,7 +195,10 @@ def main(argv: list[str] | None = None) -> int:
         for r in rows:
             print(f"{r['clients']:>7} {r['requests']:>8} {r['req_per_s']:>7} {r['p50_ms']:>7} {r['p99_ms']:>7} "
                   f"{r['errors']:>6}")
-    return 1 if any(r["errors"] for r in rows) else 0
+            if "reingests" in r:
+                print(f"        during {r['reingests']} re-ingests ({r['reingests_failed']} failed); "
+                      f"the server served {r['generations_served']} generations")
+    return 1 if any(r["errors"] or r.get("reingests_failed") for r in rows) else 0
 
 
 if __name__ == "__main__":

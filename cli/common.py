@@ -15,6 +15,14 @@ from kb.errors import KbError
 
 err = Console(stderr=True)
 out = Console()
+
+
+def _reraise_broken_pipe() -> None:
+    """rich turns a closed stdout into SystemExit(1); hand it to handle_errors instead (exit 141)."""
+    raise BrokenPipeError
+
+
+out.on_broken_pipe = _reraise_broken_pipe
 PIPE_WIDTH = 160
 
 
@@ -29,6 +37,23 @@ def set_widths() -> None:
 IndexOpt = typer.Option(None, "--index", help="Index directory [env KB_INDEX; default index/].",
                         show_default=False)
 JsonOpt = typer.Option(False, "--json", help="Print JSON to stdout (messages go to stderr).")
+NoWaitOpt = typer.Option(False, "--no-wait", help="Fail at once when another writer holds the index "
+                         "(default: wait for it, saying who holds it).")
+SIGPIPE_EXIT = 141  # what a shell reports for a Unix tool stopped by SIGPIPE (128 + 13)
+
+
+def say(message: str) -> None:
+    """A progress message on stderr (e.g. whom a writer waits for)."""
+    err.print(message, highlight=False)
+
+
+def print_changes(report) -> None:
+    """One line each for the documents an ingest or removal added, replaced and removed."""
+    for label, ids in (("added", report.added), ("replaced", report.replaced), ("removed", report.removed)):
+        if ids:
+            out.print(f"{label}: {', '.join(ids)}", highlight=False)
+    if not (report.added or report.replaced or report.removed):
+        out.print("no documents changed", highlight=False)
 
 
 def index_dir(value: Path | None) -> Path:
@@ -48,17 +73,63 @@ def _default(o: Any) -> Any:
 
 
 def handle_errors(fn: Callable) -> Callable:
-    """Turn KbError into a one-line message on stderr and exit code 1."""
+    """Wrap a command: text arguments that are not valid UTF-8 are read as GB18030 with a
+    warning, or refused saying so (see ``text_argument``); KbError becomes a one-line
+    message on stderr and exit code 1; a closed stdout (``kb ask … | head``) ends the
+    command quietly with exit code 141, as SIGPIPE ends Unix tools."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        kwargs = {name: text_argument(name, value) for name, value in kwargs.items()}
         try:
-            return fn(*args, **kwargs)
+            result = fn(*args, **kwargs)
+            sys.stdout.flush()
+            return result
         except KbError as e:
             err.print(f"[bold red]error:[/] {e}", highlight=False)
             raise typer.Exit(1) from e
+        except BrokenPipeError:
+            _silence_stdout()
+            raise typer.Exit(SIGPIPE_EXIT) from None
 
     return wrapper
+
+
+def text_argument(name: str, value: Any) -> Any:
+    """``value`` (a str, or a list of str) made valid text. Python hands over command-line
+    bytes that are not UTF-8 as lone surrogates (PEP 383); those bytes are decoded as
+    GB18030 (the usual other encoding of Chinese terminals) with a warning, and refused
+    with typer.BadParameter when they are not GB18030 either. Paths are left alone:
+    surrogates are how Python names files whose names are not UTF-8."""
+    if isinstance(value, list):
+        return [text_argument(name, v) for v in value]
+    if not isinstance(value, str):
+        return value
+    try:
+        value.encode("utf-8")
+        return value
+    except UnicodeEncodeError:
+        pass
+    hint = f"--{name.replace('_', '-')}" if name not in ("query", "question", "docs", "doc", "id_or_path", "name") \
+        else name.upper()
+    try:
+        raw = os.fsencode(value)
+        fixed = raw.decode("gb18030")
+    except UnicodeError:
+        shown = value.encode("utf-8", "backslashreplace").decode("ascii", "replace")[:60]
+        raise typer.BadParameter(f"is not valid UTF-8 or GB18030 text ({shown}); pass the text in UTF-8 "
+                                 "(check the terminal's encoding, e.g. LANG=zh_CN.UTF-8)", param_hint=hint) from None
+    err.print(f"[yellow]warning:[/] {hint} was not UTF-8; read it as GB18030: {fixed}", highlight=False)
+    return fixed
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no real file descriptor (e.g. under CliRunner)
+        pass
 
 
 def open_kb(index: Path | None):

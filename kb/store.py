@@ -95,6 +95,12 @@ class Store:
                     (dict(d.to_dict(), clause_id=c.id, doc_id=doc.id, ord=i)
                      for c in doc.clauses for i, d in enumerate(c.departments)), batch_size=500)
 
+    def remove_documents(self, doc_ids: Iterable[str]) -> None:
+        """Delete each document's rows (document, nodes, clauses, tags) in ONE transaction."""
+        with self.db.conn:
+            for doc_id in doc_ids:
+                self._delete(doc_id)
+
     def _delete(self, doc_id: str) -> None:
         for table in ("documents", "nodes", "clauses", "targets", "departments"):
             col = "id" if table == "documents" else "doc_id"

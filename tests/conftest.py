@@ -162,3 +162,38 @@ def load_benchmark(name: str):
         sys.modules[name] = module
         spec.loader.exec_module(module)
     return sys.modules[name]
+
+
+@pytest.fixture(scope="session")
+def fake_index(tmp_path_factory, fake_embedder):
+    """The seed ingested once with the hash embedder (fast); treat as read-only."""
+    from kb.build import ingest
+
+    idx = tmp_path_factory.mktemp("kb-fake") / "index"
+    ingest([SEED], idx, embedder=fake_embedder)
+    return idx
+
+
+@pytest.fixture
+def fake_index_copy(fake_index, tmp_path):
+    """A private copy of ``fake_index`` that a test may modify."""
+    import shutil
+
+    dst = tmp_path / "index"
+    shutil.copytree(fake_index, dst, symlinks=True)
+    return dst
+
+
+# A second small plan document (not from the seed) for tests that need two documents.
+OTHER_DOC = "某区老年人发展规划(2021—2025年)\n\n一、主要任务\n\n1.完善养老服务体系。\n\n2.发展老年教育。\n"
+
+
+def kb_cli_with_fake_embedder(*args: str) -> list[str]:
+    """argv that runs the real `kb` CLI (cli.main.app) in a new Python process, with the
+    hash embedder in place of the model, so a test can run a CLI writer beside a server."""
+    import sys
+
+    code = ("import sys; sys.path.insert(0, %r); import kb.embed; from tests.conftest import HashEmbedder; "
+            "kb.embed.load_embedder = lambda spec=None: HashEmbedder(); from cli.main import app; "
+            "app(sys.argv[1:], prog_name='kb')" % str(ROOT))
+    return [sys.executable, "-c", code, *args]

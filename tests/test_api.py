@@ -2,6 +2,7 @@
 the response models against the library's shapes, uploads and the atomic swap."""
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.settings import Settings
+from conftest import SEED
 from kb.base import KnowledgeBase
 
 DROWNING = "czf-2022-8.ertong.p2.d2.m3"  # 儿童/儿童安全/策略措施/3 预防和控制儿童溺水
@@ -441,3 +443,68 @@ def test_kb_serve_registered_and_fails_without_index(tmp_path, monkeypatch):
     r = runner.invoke(app, ["serve", "--index", str(tmp_path / "none")])
     assert r.exit_code == 1
     assert "run `kb ingest corpus/`" in " ".join(r.output.split())
+
+
+# ---------------------------------------------------------------------- reliability (issue 12)
+@pytest.mark.parametrize("path", ["/health", "/widget", "/widget.js", "/api/documents", "/docs", "/openapi.json",
+                                  "/api/search?q=儿童溺水"])
+def test_head_on_get_routes(client, path):
+    get, head = client.get(path), client.head(path)
+    assert head.status_code == get.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-type"] == get.headers["content-type"]
+    assert head.headers["content-length"] == str(len(get.content))
+
+
+def test_docs_use_local_assets_only(client):
+    page = client.get("/docs").text
+    scripts = re.findall(r'(?:src|href)="([^"]+)"', page) + re.findall(r"url: '([^']+)'", page)
+    assert scripts, page
+    assert not [s for s in scripts if s.startswith(("http:", "https:", "//"))], scripts
+    bundle = [s for s in scripts if s.endswith("swagger-ui-bundle.js")]
+    assert bundle and client.get(bundle[0]).status_code == 200
+    assert "cdn" not in page.lower()
+
+
+def test_422_body_matches_the_documented_problem(client):
+    r = client.get("/api/search", params={"q": "儿" * 201, "k": 0})
+    assert r.status_code == 422
+    detail = r.json()["detail"]  # FastAPI's list, as before: the contract stays
+    assert {(e["loc"][-1], e["msg"]) for e in detail} == {("q", "String should have at most 200 characters"),
+                                                          ("k", "Input should be greater than or equal to 1")}
+    r = client.get("/api/search", params={"q": "溺水", "plan": "老人"})
+    assert r.status_code == 422 and r.json()["detail"] == "no plan '老人'; known: 儿童, 妇女"
+    schema = client.get("/openapi.json").json()
+    documented = schema["paths"]["/api/search"]["get"]["responses"]["422"]["content"]["application/json"]["schema"]
+    assert documented == {"$ref": "#/components/schemas/Problem"}
+
+
+def test_ask_department_kind_is_documented(client):
+    r = client.get("/api/ask", params={"q": "区统计局负责什么"})
+    assert r.status_code == 200, r.text
+    assert r.json()["kind"] == "department"
+
+
+def test_upload_refuses_shrink_without_force(admin):
+    lines = SEED.read_text("utf-8").splitlines()
+    truncated = ("\n".join(lines[:300]) + "\n").encode("utf-8")
+    before = admin.get("/health").json()["generation"]
+    r = upload(admin, name=SEED.name, body=truncated)
+    assert r.status_code == 409
+    assert "losing 236 (66%" in r.json()["detail"] and "force=true" in r.json()["detail"]
+    assert admin.get("/health").json()["generation"] == before
+    r = admin.post("/api/documents", files={"file": (SEED.name, truncated, "text/plain")}, data={"force": "true"},
+                   headers=auth())
+    assert r.status_code == 201, r.text
+    assert r.json()["replaced"] == ["czf-2022-8"]
+    assert admin.get("/api/documents").json()[0]["clauses"] == 121
+
+
+def test_upload_while_another_writer_holds_the_lock_is_409(admin, built_index_copy):
+    from kb.lock import writer_lock
+
+    with writer_lock(built_index_copy, command="kb ingest corpus/"):
+        r = upload(admin)
+    assert r.status_code == 409
+    assert "is being written by pid" in r.json()["detail"] and "kb ingest corpus/" in r.json()["detail"]
+    assert upload(admin).json()["added"] == ["other"]

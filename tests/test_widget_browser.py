@@ -124,7 +124,7 @@ def test_markup_in_query_renders_as_text(page, server):
     page.goto(f"{server}/widget")
     query = f"儿童溺水{XSS}"
     search(page, query)
-    page.locator(".status").filter(has_text="共").wait_for(timeout=15_000)
+    page.locator(".status").filter(has_text="相关条款").wait_for(timeout=15_000)  # 共 N 条 or 未找到
     page.wait_for_timeout(500)  # an injected <img onerror> would fire by now
     assert XSS in page.locator(".status").inner_text()
     assert page.locator("img").count() == 0
@@ -188,3 +188,43 @@ def test_one_script_tag_embeds_on_another_origin(page, portal, server):
     assert page.locator("li.hit").count() == 5
     assert page.locator(f'li.hit[data-id="{DROWNING}"]').count() == 1
     assert page.errors == []
+
+
+# ---------------------------------------------------------------------- issue 12
+def test_off_topic_query_says_not_found_with_marked_suggestions(page, server):
+    """The widget says 未找到相关条款 exactly when `kb ask` does (the server's /api/ask decision)
+    and lists its suggestions marked 低置信度, not "共 10 条相关条款"."""
+    query = "比特币 GDP 股票行情"
+    decision = httpx.get(f"{server}/api/ask", params={"q": query}, timeout=60).json()
+    assert decision["kind"] == "not_found"
+    page.goto(f"{server}/widget")
+    search(page, query)
+    page.locator(".status").filter(has_text="未找到相关条款").wait_for(timeout=15_000)
+    assert page.locator(".status").inner_text() == f"“{query}” 未找到相关条款"
+    low = page.locator("li.hit.low")
+    assert low.count() == len(decision["hits"]) > 0
+    assert [low.nth(i).get_attribute("data-id") for i in range(low.count())] == [h["id"] for h in decision["hits"]]
+    assert all("低置信度" in low.nth(i).locator(".badges").inner_text() for i in range(low.count()))
+    assert "仅供参考" in page.locator("li.suggest").inner_text()
+    assert page.locator("section.answer").is_hidden()
+
+
+def test_unknown_clause_error_is_chinese(page, server):
+    page.goto(f"{server}/widget?clause=no-such-clause")
+    status = page.locator(".status.error")
+    status.wait_for(timeout=15_000)
+    assert status.inner_text() == "未找到该条款或内容，请检查链接（404）"
+    assert "no clause" in status.get_attribute("title")  # the server's own detail, as a tooltip
+
+
+def test_long_unbroken_query_does_not_overflow(page, server):
+    page.goto(f"{server}/widget")
+    search(page, "溺" * 200)
+    page.locator(".status").filter(has_text="溺溺溺").wait_for(timeout=15_000)
+    page.wait_for_timeout(300)
+    overflow = page.evaluate("""() => {
+        const root = document.querySelector('.policy-kb-widget').shadowRoot;
+        const s = root.querySelector('.status');
+        return [s.scrollWidth, s.clientWidth, document.documentElement.scrollWidth, window.innerWidth];
+    }""")
+    assert overflow[0] <= overflow[1] and overflow[2] <= overflow[3], overflow

@@ -15,6 +15,10 @@
  * No external assets. The UI lives in a shadow root, so host styles do not leak in.
  * Every string from documents or queries is put in the DOM with textContent or
  * createTextNode, never parsed as markup.
+ *
+ * Whether the plans cover a query is the server's decision (GET /api/ask, as `kb ask`):
+ * when it answers kind "not_found" the widget says 未找到相关条款 and lists the answer's
+ * hits marked 低置信度 (low-confidence suggestions) instead of the search results.
  */
 (function () {
   "use strict";
@@ -31,6 +35,9 @@
     ":host{all:initial;display:block;font-family:system-ui,-apple-system,'PingFang SC','Microsoft YaHei','Noto Sans CJK SC',sans-serif;",
     "font-size:15px;line-height:1.6;color:#1f2328}",
     "*{box-sizing:border-box}",
+    ".status,.answer,h3,.text,.crumbs,.meta{overflow-wrap:anywhere;word-break:break-word}",
+    ".suggest{font-size:13px;color:#8a5a00;margin:0 0 6px}",
+    ".badge.low{background:#fff8e6;border-color:#f0c36d;color:#8a5a00}",
     "form{display:flex;gap:8px;margin:0 0 12px}",
     "input{flex:1;min-width:0;font:inherit;padding:8px 12px;border:1px solid #b7c0cc;border-radius:6px}",
     "input:focus{outline:2px solid #c8161d33;border-color:#c8161d}",
@@ -170,13 +177,32 @@
 
   function setStatus(text, isError) {
     status.textContent = text;
+    status.title = "";
     status.className = "status" + (isError ? " error" : "");
   }
 
-  function errorText(body, resp) {
+  /* A Chinese message for a failed request; the server's own (English) detail goes in the tooltip. */
+  var ERRORS = { 404: "未找到该条款或内容，请检查链接", 409: "知识库正在更新，请稍后再试",
+                 422: "查询内容无法处理，请修改后重试", 429: "请求过于频繁，请稍后再试",
+                 503: "知识库暂不可用，请稍后再试" };
+
+  function HttpError(status, detail) {
+    this.name = "HttpError";
+    this.status = status;
+    this.message = (ERRORS[status] || (status >= 500 ? "服务器出错，请稍后再试" : "请求失败")) + "（" + status + "）";
+    this.detail = detail;
+  }
+
+  function errorDetail(body) {
     var d = body && body.detail;
     if (Array.isArray(d) && d.length) { d = d[0].msg; }
-    return "出错了（" + resp.status + "）：" + (typeof d === "string" ? d : resp.statusText);
+    return typeof d === "string" ? d : "";
+  }
+
+  function showError(e) {
+    if (e.name === "AbortError") { return; }
+    setStatus(e.name === "HttpError" ? e.message : "无法连接知识库服务器，请检查网络后重试", true);
+    status.title = e.detail || "";
   }
 
   var seq = 0;
@@ -186,7 +212,7 @@
     return fetch(url, { signal: signal, credentials: "omit", headers: { "Accept": "application/json" } })
       .then(function (resp) {
         return resp.json().catch(function () { return null; }).then(function (body) {
-          if (!resp.ok) { throw new Error(errorText(body, resp)); }
+          if (!resp.ok) { throw new HttpError(resp.status, errorDetail(body)); }
           return body;
         });
       });
@@ -201,16 +227,36 @@
     if (!q) { setStatus(""); return; }
     inflight = new AbortController();
     setStatus("正在搜索“" + q + "”…");
-    getJSON(api("api/search", { q: q, k: k }), inflight.signal).then(function (hits) {
+    var asked = getJSON(api("api/ask", { q: q }), inflight.signal);
+    var searched = getJSON(api("api/search", { q: q, k: k }), inflight.signal);
+    asked.then(function (a) {
       if (mine !== seq) { return; }
-      setStatus(hits.length ? "“" + q + "” 共 " + hits.length + " 条相关条款" : "没有找到与“" + q + "”相关的条款");
-      hits.forEach(function (h) { results.appendChild(renderHit(h)); });
+      if (a.kind === "not_found") { return renderNotFound(q, a); }
+      return searched.then(function (hits) {
+        if (mine !== seq) { return; }
+        setStatus(hits.length ? "“" + q + "” 共 " + hits.length + " 条相关条款" : "“" + q + "” 未找到相关条款");
+        hits.forEach(function (h) { results.appendChild(renderHit(h)); });
+        renderAnswer(a);
+      });
     }).catch(function (e) {
-      if (mine === seq && e.name !== "AbortError") { setStatus(e.message, true); }
+      if (mine === seq) { showError(e); }
     });
-    getJSON(api("api/ask", { q: q }), inflight.signal).then(function (a) {
-      if (mine === seq) { renderAnswer(a); }
-    }).catch(function () { /* the answer box is optional */ });
+    searched.catch(function () { /* reported through the chain above */ });
+  }
+
+  /* The server decided the plans do not cover q: say so, and list its suggestions as such. */
+  function renderNotFound(q, a) {
+    setStatus("“" + q + "” 未找到相关条款");
+    var hits = a.hits || [];
+    if (!hits.length) { return; }
+    results.appendChild(el("li", "suggest", "以下条款相关度较低，仅供参考："));
+    hits.forEach(function (h) {
+      var li = renderHit(h);
+      li.className = "hit low";
+      li.querySelector(".badges").insertBefore(el("span", "badge low", "低置信度"),
+                                                 li.querySelector(".badges").firstChild);
+      results.appendChild(li);
+    });
   }
 
   function renderHit(h) {
@@ -279,7 +325,7 @@
       });
       li.appendChild(nav);
       results.appendChild(li);
-    }).catch(function (e) { setStatus(e.message, true); });
+    }).catch(showError);
   }
 
   var timer = null;

@@ -17,8 +17,17 @@ def read(data: bytes, name: str) -> Source:
 def decode(data: bytes, name: str) -> str:
     """Decode text bytes to ``str`` (see the module docstring for the encodings tried).
 
-    Raises InputError naming ``name`` for empty, binary or undecodable input.
+    Raises InputError naming ``name`` for empty, binary or undecodable input, and for text
+    that decodes but is garbled (mojibake, see ``kb.garbled``).
     """
+    from kb.garbled import check_not_garbled
+
+    text = _decode(data, name)
+    check_not_garbled(text, name)
+    return text
+
+
+def _decode(data: bytes, name: str) -> str:
     if not data.strip():
         raise InputError(f"{name}: the file is empty; nothing to ingest")
     if data.startswith(b"\xef\xbb\xbf"):
