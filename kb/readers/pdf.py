@@ -5,8 +5,10 @@ on every page, body paragraphs with a two-character first-line indent, and lines
 at the right margin. So:
 
 * **Furniture** goes: a line in the top or bottom ``FURNITURE_BAND`` of the page that
-  repeats (digits aside) at the same height on at least half the pages, and a bare page
-  number there (``- 3 -``, ``—3—``, ``3``, ``第3页``, ``第 3 页 共 12 页``, ``3/12``).
+  repeats (digits aside) at the same height on at least half the pages; a bare page
+  number there (``- 3 -``, ``—3—``, ``3``, ``第3页``, ``第 3 页 共 12 页``, ``3/12``); and the
+  first or last line of a page there when set in smaller type than the body and a line
+  or more away from the rest (a running header of a document too short to repeat it).
 * **Hard wraps** are re-joined: a line that reaches the right margin (or ends so close to
   it that the next line's first word, e.g. ``2030年)``, would not have fitted: ragged-right
   text) continues on the next line when that one starts at the left margin (not indented), also across a page break,
@@ -214,8 +216,28 @@ def _drop_furniture(pages: list[list[PdfLine]], heights: list[float]) -> list[Pd
                 seen[key(ln)].add(ln.page)
     with_text = sum(1 for lines in pages if lines)
     repeated = {k for k, p in seen.items() if len(p) >= max(2, with_text / 2)}
-    return [ln for lines in pages for ln in lines
-            if not (in_band(ln) and (key(ln) in repeated or PAGE_NUMBER_RE.match(ln.text)))]
+    body_size = statistics.median([ln.size for lines in pages for ln in lines] or [0])
+    out = []
+    for lines in pages:
+        apart = _set_apart(lines, body_size)
+        out.extend(ln for i, ln in enumerate(lines)
+                   if not (in_band(ln) and (key(ln) in repeated or PAGE_NUMBER_RE.match(ln.text) or i in apart)))
+    return out
+
+
+def _set_apart(lines: list[PdfLine], body_size: float) -> set[int]:
+    """Indexes of the first and last line of a page when set in smaller type than the body
+    and a line's height or more away from the rest: a running header or footer that a
+    short document shows on too few pages to repeat."""
+    out = set()
+    if len(lines) < 3:
+        return out
+    for i, neighbour in ((0, 1), (len(lines) - 1, len(lines) - 2)):
+        ln, nb = lines[i], lines[neighbour]
+        gap = nb.top - ln.bottom if i == 0 else ln.top - nb.bottom
+        if ln.size < body_size - 1 and gap > body_size:
+            out.add(i)
+    return out
 
 
 def _paragraphs(lines: list[PdfLine]) -> list[str]:
