@@ -58,6 +58,16 @@ def superseded(docs: Iterable[dict[str, Any]]) -> dict[str, str]:
     return out
 
 
+def annotate(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``docs`` with ``superseded_by`` and ``version_status`` set (in place) as :func:`mark`
+    stores them; for document facts not (yet) in a store, e.g. ``kb parse --json``."""
+    older = superseded(docs)
+    for d in docs:
+        d["superseded_by"] = older.get(d["id"])
+        d["version_status"] = SUPERSEDED if d["id"] in older else CURRENT
+    return docs
+
+
 def mark(store) -> dict[str, str]:
     """Recompute ``superseded_by`` / ``version_status`` of every document in ``store``
     (a writable ``kb.store.Store``) in one transaction; returns :func:`superseded`."""

@@ -10,6 +10,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "corpus" / "zengdu" / "zengzhengfa-2022-8-women-children-plans.txt"
+# The bundled corpus of README command 1: the seed plus the 16 laws of issue 9.
+CORPUS = ROOT / "corpus"
+SEED_ID = "czf-2022-8"
 # Development gold data: a copy of ../shared/eval (see tests/gold/README.md).
 EVAL = Path(os.environ.get("KB_EVAL_DIR", ROOT / "tests" / "gold"))
 
@@ -89,11 +92,13 @@ def real_embedder():
 
 @pytest.fixture(scope="session")
 def built_index(tmp_path_factory, real_embedder):
-    """The seed ingested once with the real model; treat as read-only."""
+    """The bundled corpus (seed + 16 laws, ~1,470 clauses) ingested ONCE per session with
+    the real model, shared by the API, widget, eval and backend tests; treat as read-only.
+    Tests about the seed alone filter by document (``doc=SEED_ID``) or plan."""
     from kb.build import ingest
 
     idx = tmp_path_factory.mktemp("kb") / "index"
-    ingest([SEED], idx, embedder=real_embedder)
+    ingest([CORPUS], idx, embedder=real_embedder)
     return idx
 
 
