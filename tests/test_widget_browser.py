@@ -228,3 +228,19 @@ def test_long_unbroken_query_does_not_overflow(page, server):
         return [s.scrollWidth, s.clientWidth, document.documentElement.scrollWidth, window.innerWidth];
     }""")
     assert overflow[0] <= overflow[1] and overflow[2] <= overflow[3], overflow
+
+
+def test_type_selector_narrows_to_laws(page, server):
+    """The document type selector lists the bundled types and sends ``type`` to the server:
+    with 法律 chosen, 家暴 finds law articles only (ids of the law documents)."""
+    page.goto(f"{server}/widget")
+    select = page.locator("select.doctype")
+    select.locator("option[value='法律']").wait_for(state="attached", timeout=15_000)
+    assert {"法律", "行政法规", "通知"} <= set(select.locator("option").all_inner_texts())
+    select.select_option("法律")
+    search(page, "家庭暴力 告诫书")
+    page.locator("li.hit").first.wait_for(timeout=15_000)
+    ids = [h.get_attribute("data-id") for h in page.locator("li.hit").all()]
+    assert ids and all(not i.startswith("czf-2022-8") for i in ids)
+    assert "fanjiatingbaolifa-2015-12-27.a16" in ids  # 第十六条: 告诫书
+    assert page.errors == []
