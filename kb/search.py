@@ -246,7 +246,7 @@ class Searcher:
             return set(), docs.message
         if not active and not docs.narrowed:
             return None, None
-        ids = set(self.clauses) if not docs.narrowed else {i for i, c in self.clauses.items() if c.doc_id in docs.ids}
+        ids = set(self.clauses) if not docs.narrowed else set(self._clauses_of(frozenset(docs.ids)))
         for col in ("plan", "domain", "section"):
             value = active.get(col)
             if value is not None:
@@ -265,6 +265,16 @@ class Searcher:
         if not ids:
             return ids, "no clause matches " + ", ".join(f"{k}={v!r}" for k, v in active.items())
         return ids, None
+
+
+    def _clauses_of(self, doc_ids: frozenset[str]) -> frozenset[str]:
+        """Ids of the clauses of these documents (cached: the default filter repeats per query)."""
+        cache = self.__dict__.setdefault("_doc_clauses", {})
+        if doc_ids not in cache:
+            if len(cache) > 64:
+                cache.clear()
+            cache[doc_ids] = frozenset(i for i, c in self.clauses.items() if c.doc_id in doc_ids)
+        return cache[doc_ids]
 
 
 def demote_duplicates(hits: list[Hit]) -> list[Hit]:
