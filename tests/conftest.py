@@ -103,6 +103,36 @@ def built_index(tmp_path_factory, real_embedder):
 
 
 @pytest.fixture(scope="session")
+def seed_index(tmp_path_factory, built_index, real_embedder):
+    """The seed alone with the real model, for tests that count the seed's clauses and
+    documents: a copy of ``built_index`` with the laws removed (their vectors came from
+    the cache, so nothing is embedded again); treat as read-only."""
+    import shutil
+
+    from kb.build import remove_documents
+    from kb.store import Store
+    from kb import layout
+
+    idx = tmp_path_factory.mktemp("kb-seed") / "index"
+    shutil.copytree(built_index, idx, symlinks=True)
+    store = Store(layout.store_path(idx), readonly=True)
+    laws = [d["id"] for d in store.documents() if d["id"] != SEED_ID]
+    store.close()
+    remove_documents(laws, idx, embedder=real_embedder)
+    return idx
+
+
+@pytest.fixture
+def seed_index_copy(seed_index, tmp_path):
+    """A private copy of ``seed_index`` that a test may modify."""
+    import shutil
+
+    dst = tmp_path / "index"
+    shutil.copytree(seed_index, dst, symlinks=True)
+    return dst
+
+
+@pytest.fixture(scope="session")
 def hash_index(tmp_path_factory, fake_embedder):
     """The seed ingested once with the stand-in HashEmbedder: real tree and targets, no model
     (for tests of monitoring and other code that never searches); treat as read-only."""
