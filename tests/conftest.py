@@ -92,44 +92,37 @@ def real_embedder():
 
 @pytest.fixture(scope="session")
 def built_index(tmp_path_factory, real_embedder):
-    """The bundled corpus (seed + 16 laws, ~1,470 clauses) ingested ONCE per session with
-    the real model, shared by the API, widget, eval and backend tests; treat as read-only.
-    Tests about the seed alone filter by document (``doc=SEED_ID``) or plan."""
+    """The seed ingested once with the real model; treat as read-only."""
     from kb.build import ingest
 
     idx = tmp_path_factory.mktemp("kb") / "index"
-    ingest([CORPUS], idx, embedder=real_embedder)
+    ingest([SEED], idx, embedder=real_embedder)
     return idx
 
 
 @pytest.fixture(scope="session")
-def seed_index(tmp_path_factory, built_index, real_embedder):
-    """The seed alone with the real model, for tests that count the seed's clauses and
-    documents: a copy of ``built_index`` with the laws removed (their vectors came from
-    the cache, so nothing is embedded again); treat as read-only."""
+def corpus_index(tmp_path_factory, built_index, real_embedder):
+    """The bundled corpus of README command 1 (seed + 16 laws, 1,471 clauses) with the real
+    model, built ONCE per session as ``built_index`` plus the laws: the seed's vectors come
+    from its embedding cache, so the session embeds every passage once. Treat as read-only."""
     import shutil
 
-    from kb.build import remove_documents
-    from kb.store import Store
-    from kb import layout
+    from kb.build import ingest
 
-    idx = tmp_path_factory.mktemp("kb-seed") / "index"
+    idx = tmp_path_factory.mktemp("kb-corpus") / "index"
     shutil.copytree(built_index, idx, symlinks=True)
-    store = Store(layout.store_path(idx), readonly=True)
-    laws = [d["id"] for d in store.documents() if d["id"] != SEED_ID]
-    store.close()
-    remove_documents(laws, idx, embedder=real_embedder)
+    ingest([CORPUS / "laws"], idx, embedder=real_embedder)
     return idx
 
 
-@pytest.fixture
-def seed_index_copy(seed_index, tmp_path):
-    """A private copy of ``seed_index`` that a test may modify."""
-    import shutil
+@pytest.fixture(scope="session")
+def corpus_kb(corpus_index, real_embedder):
+    """KnowledgeBase over ``corpus_index``, warmed up once."""
+    from kb.base import KnowledgeBase
 
-    dst = tmp_path / "index"
-    shutil.copytree(seed_index, dst, symlinks=True)
-    return dst
+    base = KnowledgeBase.open(corpus_index, embedder=real_embedder)
+    base.warm_up()
+    return base
 
 
 @pytest.fixture(scope="session")
