@@ -164,6 +164,22 @@ def http_errors() -> Iterator[None]:
 
 
 # ---------------------------------------------------------------------- read-only API
+def _doc_query(default_versions: str):
+    """A dependency reading the document filters (``doc``, ``type``, ``level``, ``issuer``,
+    ``versions``; see kb.docfilter) into the KnowledgeBase keyword arguments."""
+
+    def doc_filters(doc: Annotated[Optional[str], Query(description="Document id, or short title (妇女权益保障法)")] = None,
+                    type: Annotated[Optional[str], Query(description="Document type: 规划, 通知, 法律, 行政法规…")] = None,
+                    level: Annotated[Optional[str], Query(description="国家, 省, 市 or 县区")] = None,
+                    issuer: Annotated[Optional[str], Query(description="Issuing body, e.g. 国务院")] = None,
+                    versions: Annotated[Literal["current", "all"], Query(
+                        description="current: leave out superseded versions (历史版本); all: keep them")] = default_versions
+                    ) -> dict:
+        return dict(doc=doc, doc_type=type, level=level, issuer=issuer, versions=versions)
+
+    return doc_filters
+
+
 def _read_routes(s: Settings) -> APIRouter:
     r = APIRouter(responses=ERRORS)
     Q = Annotated[str, Query(min_length=1, max_length=s.max_query_chars,
@@ -173,25 +189,27 @@ def _read_routes(s: Settings) -> APIRouter:
     Domain = Annotated[Optional[str], Query(description="发展领域, e.g. 儿童安全")]
     Section = Annotated[Optional[str], Query(description="主要目标 or 策略措施")]
     Year = Annotated[Optional[int], Query(ge=1900, le=2100, description="Target year, e.g. 2030")]
+    Docs = Annotated[dict, Depends(_doc_query("current"))]
 
     @r.get("/api/search", response_model=list[m.Hit], tags=["search"], dependencies=[Slot])
     def search(kb: KB, q: Q, k: K = 10, plan: Plan = None, domain: Domain = None, section: Section = None,
                department: Annotated[Optional[str], Query(description="Department, e.g. 区教育局")] = None,
                year: Year = None,
                mode: Annotated[Literal["hybrid", "bm25", "dense"],
-                               Query(description="hybrid (default), or one retriever alone")] = "hybrid"):
+                               Query(description="hybrid (default), or one retriever alone")] = "hybrid",
+               docs: Docs = None):
         """Clauses ranked for ``q``, best first (as ``kb search --json``). Filters are exact:
         when they match no clause the list is empty."""
         with http_errors():
             result = kb.search(q, k=k, plan=plan, domain=domain, section=section,
-                               department=department, year=year, mode=mode)
+                               department=department, year=year, mode=mode, **docs)
         return [h.to_dict() for h in result.hits]
 
     @r.get("/api/ask", response_model=m.Answer, tags=["search"], dependencies=[Slot])
-    def ask(kb: KB, q: Q):
+    def ask(kb: KB, q: Q, docs: Docs = None):
         """A direct answer to a question, with the clauses it comes from (as ``kb ask --json``)."""
         with http_errors():
-            return kb.ask(q).to_dict()
+            return kb.ask(q, **docs).to_dict()
 
     @r.get("/api/clauses/{key:path}", response_model=m.ShowResult, tags=["browse"])
     def clause(kb: KB, key: Annotated[str, PathParam(description="Clause id (czf-2022-8.ertong.p2.d2.m3) "
@@ -208,34 +226,36 @@ def _read_routes(s: Settings) -> APIRouter:
             return [n.to_dict() for n in kb.tree(doc, depth)]
 
     @r.get("/api/documents", response_model=list[m.Document], tags=["browse"])
-    def documents(kb: KB):
-        """Every ingested document with its metadata (as ``kb docs --json``)."""
+    def documents(kb: KB, docs: Annotated[dict, Depends(_doc_query("all"))] = None):
+        """Every ingested document with its metadata and version (as ``kb docs --json``)."""
         with http_errors():
-            return kb.documents()
+            return kb.documents(**docs)
 
     @r.get("/api/targets", response_model=list[m.Target], tags=["tags"],
            responses={200: {"content": {"text/csv": {}}, "description": "JSON, or CSV (UTF-8 with BOM)"}})
     def targets(kb: KB, plan: Plan = None, domain: Domain = None, year: Year = None,
                 indicator: Annotated[Optional[str], Query(description="Indicator, e.g. 孕产妇死亡率")] = None,
-                format: Annotated[Literal["json", "csv"], Query(description="json or csv")] = "json"):
+                format: Annotated[Literal["json", "csv"], Query(description="json or csv")] = "json",
+                docs: Docs = None):
         """Numeric targets, filtered (as ``kb targets``); ``format=csv`` for spreadsheets."""
         with http_errors():
             if format == "csv":
-                text = kb.targets_csv(plan=plan, domain=domain, year=year, indicator=indicator)
+                text = kb.targets_csv(plan=plan, domain=domain, year=year, indicator=indicator, **docs)
                 return _csv(text, "targets.csv")
-            return [t.to_dict() for t in kb.targets(plan=plan, domain=domain, year=year, indicator=indicator)]
+            return [t.to_dict() for t in kb.targets(plan=plan, domain=domain, year=year, indicator=indicator, **docs)]
 
     @r.get("/api/departments", response_model=list[m.DepartmentSummary], tags=["tags"])
-    def departments(kb: KB):
+    def departments(kb: KB, docs: Docs = None):
         """Every department with its explicit and inferred clause counts."""
         with http_errors():
-            return kb.departments()
+            return kb.departments(**docs)
 
     @r.get("/api/departments/{name}", response_model=m.DepartmentDetail, tags=["tags"])
-    def department(kb: KB, name: Annotated[str, PathParam(description="Department, e.g. 区教育局")]):
+    def department(kb: KB, name: Annotated[str, PathParam(description="Department, e.g. 区教育局")],
+                   docs: Docs = None):
         """A department's clauses; unknown names → 404 with close matches."""
         with http_errors():
-            return kb.department(name)
+            return kb.department(name, **docs)
 
     @r.get("/api/monitor", response_model=list[m.MonitorRow], tags=["monitoring"],
            responses={200: {"content": {"text/csv": {}}, "description": "JSON, or CSV (UTF-8 with BOM)"}})

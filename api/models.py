@@ -196,6 +196,9 @@ class Document(BaseModel):
     dates: Optional[dict[str, Any]] = Field(None, description="{signed, published, effective, amended: [...]}, ISO dates")
     validity: Optional[str] = Field(None, description="效力状态 as stated (有效…), None when not stated")
     short_title: Optional[str] = Field(None, description="Short title used in paths (反家庭暴力法, 妇女)")
+    version_status: Optional[str] = Field(None, description="current, or superseded (历史版本): an older version of "
+                                                            "a document with the same title (kb.versions)")
+    superseded_by: Optional[str] = Field(None, description="Id of the current version when superseded, else null")
 
 
 class DepartmentSummary(BaseModel):

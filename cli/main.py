@@ -11,6 +11,7 @@ from rich.tree import Tree
 
 from cli.common import (IndexOpt, JsonOpt, NoWaitOpt, emit_json, err, handle_errors, index_dir, open_kb, out,
                         print_changes, say, set_widths)
+from cli.filters import AllVersionsOpt, DocOpt, IssuerOpt, LevelOpt, TypeOpt, VersionsOpt, doc_filters
 
 app = typer.Typer(help="政策文件知识库 policy-kb: parse, tag and search plan documents.",
                   no_args_is_help=True, add_completion=False, rich_markup_mode=None)
@@ -88,27 +89,37 @@ def ingest_table(report) -> Table:
 
 @app.command()
 @handle_errors
-def docs(index: Optional[Path] = IndexOpt, json: bool = JsonOpt) -> None:
-    """List the ingested documents with their metadata."""
+def docs(doc: Optional[str] = DocOpt, doc_type: Optional[str] = TypeOpt, level: Optional[str] = LevelOpt,
+         issuer: Optional[str] = IssuerOpt, versions: str = AllVersionsOpt,
+         index: Optional[Path] = IndexOpt, json: bool = JsonOpt) -> None:
+    """List the ingested documents: type, level, issuer, 文号, version date, 效力, version
+    (现行 / 历史版本 → the current version), plans, clauses."""
+    from kb.versions import STATUS_TEXT, version_date
+
     kb = open_kb(index)
-    rows = kb.documents()
+    rows = kb.documents(**doc_filters(doc, doc_type, level, issuer, versions))
     if json:
         return emit_json(rows)
-    t = Table(title="Documents")
-    for col in ("id", "type", "issuer", "发文字号", "date", "效力", "plans", "clauses", "title"):
-        t.add_column(col)
+    if not rows:
+        err.print("no document matches these filters; `kb docs` lists them all", highlight=False)
+        return
+    t = Table(title=f"{len(rows)} documents")
+    for col in ("id", "type", "level", "issuer", "发文字号", "date", "效力", "version", "plans", "clauses", "title"):
+        t.add_column(col, overflow="fold")
     for d in rows:
-        m, dates = d["meta"], d.get("dates") or {}
-        date = dates.get("published") or dates.get("signed") or m.get("发布日期", "")
-        t.add_row(d["id"], d.get("doc_type") or "", d.get("issuer") or "", d.get("doc_number") or "", (date or "")[:10],
-                  d.get("validity") or "", " / ".join(p["key"] for p in m.get("plans", [])), str(d["clauses"]),
-                  d["title"])
+        m = d["meta"]
+        status = STATUS_TEXT.get(d["version_status"], d["version_status"] or "")
+        if d["superseded_by"]:
+            status += f" → {d['superseded_by']}"
+        t.add_row(d["id"], d.get("doc_type") or "", d.get("level") or "", d.get("issuer") or "", d.get("doc_number") or "",
+                  version_date(d) or (m.get("发布日期") or "")[:10], d.get("validity") or "", status,
+                  " / ".join(p["key"] for p in m.get("plans", [])), str(d["clauses"]), d["title"])
     out.print(t)
 
 
 @app.command()
 @handle_errors
-def tree(doc: Optional[str] = typer.Argument(None, help="Document id (default: all)."),
+def tree(doc: Optional[str] = typer.Argument(None, help="Document id or short title (default: all)."),
          depth: Optional[int] = typer.Option(None, "--depth", min=1, help="Levels below the document to show."),
          index: Optional[Path] = IndexOpt, json: bool = JsonOpt) -> None:
     """Show the document tree (plans, parts, domains, sections, clauses)."""
@@ -177,11 +188,14 @@ def show(id_or_path: str = typer.Argument(..., help="Node id, or a path such as 
 def clauses(plan: Optional[str] = typer.Option(None, "--plan", help="Plan short name, e.g. 儿童."),
             domain: Optional[str] = typer.Option(None, "--domain", help="发展领域, e.g. 儿童安全."),
             section: Optional[str] = typer.Option(None, "--section", help="主要目标 or 策略措施."),
-            doc: Optional[str] = typer.Option(None, "--doc", help="Document id."),
+            doc: Optional[str] = DocOpt, doc_type: Optional[str] = TypeOpt, level: Optional[str] = LevelOpt,
+            issuer: Optional[str] = IssuerOpt, versions: str = VersionsOpt,
             index: Optional[Path] = IndexOpt, json: bool = JsonOpt) -> None:
     """List clauses, filtered exactly; --json gives the full objects."""
     kb = open_kb(index)
-    rows = kb.clauses(plan=plan, domain=domain, section=section, doc=doc)
+    rows = kb.clauses(plan=plan, domain=domain, section=section, **doc_filters(doc, doc_type, level, issuer, versions))
+    if not rows and not json:
+        err.print("no clause matches these filters", highlight=False)
     if json:
         return emit_json([c.to_dict() for c in rows])
     t = Table(title=f"{len(rows)} clauses")

@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cli.common import IndexOpt, JsonOpt, emit_json, err, handle_errors, open_kb, out
+from cli.filters import DocOpt, IssuerOpt, LevelOpt, TypeOpt, VersionsOpt, doc_filters
 from cli.main import app
 from cli.render import print_tags
 
@@ -27,12 +28,15 @@ def search(query: Optional[str] = typer.Argument(None, help="Query in Chinese, e
            department: Optional[str] = typer.Option(None, "--department", help="Body tagged on the clause."),
            year: Optional[int] = typer.Option(None, "--year", help="Target year of the clause."),
            mode: str = ModeOpt,
+           doc: Optional[str] = DocOpt, doc_type: Optional[str] = TypeOpt, level: Optional[str] = LevelOpt,
+           issuer: Optional[str] = IssuerOpt, versions: str = VersionsOpt,
            batch: Optional[Path] = typer.Option(None, "--batch", help="File with one query per line; "
                                                 "prints one JSON array per line, in order."),
            index: Optional[Path] = IndexOpt, json: bool = JsonOpt) -> None:
     """Search clauses (hybrid BM25 + embeddings); filters are exact."""
     kb = open_kb(index)
-    filters = dict(k=k, plan=plan, domain=domain, section=section, department=department, year=year, mode=mode)
+    filters = dict(k=k, plan=plan, domain=domain, section=section, department=department, year=year, mode=mode,
+                   **doc_filters(doc, doc_type, level, issuer, versions))
     if batch is not None:
         if query:
             raise typer.BadParameter("give either a QUERY or --batch FILE, not both")
@@ -81,12 +85,14 @@ def highlight(text: str, terms: list[str], limit: int = 0) -> Text:
 @app.command()
 @handle_errors
 def ask(question: str = typer.Argument(..., help="A question in Chinese, e.g. 2030年新生儿死亡率目标是多少"),
+        doc: Optional[str] = DocOpt, doc_type: Optional[str] = TypeOpt, level: Optional[str] = LevelOpt,
+        issuer: Optional[str] = IssuerOpt, versions: str = VersionsOpt,
         index: Optional[Path] = IndexOpt, json: bool = JsonOpt) -> None:
     """Answer a question: a target value, a structural fact, or the cited clauses."""
     if not question.strip():
         raise typer.BadParameter("give a question, e.g. 2030年新生儿死亡率目标是多少")
     kb = open_kb(index)
-    a = kb.ask(question)
+    a = kb.ask(question, **doc_filters(doc, doc_type, level, issuer, versions))
     if json:
         return emit_json(a.to_dict())
     if a.answer:

@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from cli.common import IndexOpt, JsonOpt, emit_json, err, handle_errors, open_kb, out
+from cli.filters import DocOpt, IssuerOpt, LevelOpt, TypeOpt, VersionsOpt, doc_filters
 from cli.main import app
 from kb.errors import KbError
 
@@ -23,10 +24,13 @@ def targets(plan: Optional[str] = typer.Option(None, "--plan", help="Plan short 
             csv: Optional[Path] = typer.Option(None, "--csv", help="Write the targets to this CSV file "
                                                "(UTF-8 with BOM, opens in Excel with Chinese intact).",
                                                dir_okay=False),
+            doc: Optional[str] = DocOpt, doc_type: Optional[str] = TypeOpt, level: Optional[str] = LevelOpt,
+            issuer: Optional[str] = IssuerOpt, versions: str = VersionsOpt,
             index: Optional[Path] = IndexOpt, json: bool = JsonOpt) -> None:
     """List numeric (and direction-only) targets: a table, --json objects with clause_id, or --csv FILE."""
     kb = open_kb(index)
-    filters = dict(plan=plan, domain=domain, year=year, indicator=indicator)
+    filters = dict(plan=plan, domain=domain, year=year, indicator=indicator,
+                   **doc_filters(doc, doc_type, level, issuer, versions))
     rows = kb.targets(**filters)
     if csv is not None:
         _write_csv(csv, kb.targets_csv(**filters))
@@ -59,18 +63,21 @@ def _write_csv(path: Path, text: str) -> None:
 @handle_errors
 def departments(name: Optional[str] = typer.Argument(
                     None, help="A body (区教育局), alias (卫健) or group (公检法司); omit to list all bodies."),
+                doc: Optional[str] = DocOpt, doc_type: Optional[str] = TypeOpt, level: Optional[str] = LevelOpt,
+                issuer: Optional[str] = IssuerOpt, versions: str = VersionsOpt,
                 index: Optional[Path] = IndexOpt, json: bool = JsonOpt) -> None:
     """List responsible bodies with clause counts, or one body's clauses (explicit first).
 
     An unknown name exits 1 and suggests close names. A name standing for several bodies
     (区妇儿工委及其办公室, 公检法司) shows each; with --json that is a list of objects."""
     kb = open_kb(index)
+    filters = doc_filters(doc, doc_type, level, issuer, versions)
     if name is None:
-        rows = kb.departments()
+        rows = kb.departments(**filters)
         if json:
             return emit_json(rows)
         return _print_bodies(rows)
-    found = kb.departments_named(name)
+    found = kb.departments_named(name, **filters)
     if json:
         return emit_json(found[0] if len(found) == 1 else found)
     for body in found:

@@ -52,13 +52,15 @@ class Answer:
                 "targets": [t.to_dict() for t in self.targets], "monitor": [r.to_dict() for r in self.monitor]}
 
 
-def ask(searcher: Searcher, question: str, k: int = 5) -> Answer:
-    """Answer ``question`` over the searcher's index (see module docstring)."""
+def ask(searcher: Searcher, question: str, k: int = 5, filters=None) -> Answer:
+    """Answer ``question`` over the searcher's index (see module docstring). ``filters``
+    (kb.search.Filters) narrow the search as in ``Searcher.search``: by default superseded
+    versions (历史版本) are left out."""
     searcher.warm_up()
     structural = answer_structure(searcher, normalize_query(question))
     if structural is not None:
         return structural
-    result = searcher.search(question, k=max(k, CONFIDENCE["depth"]))
+    result = searcher.search(question, k=max(k, CONFIDENCE["depth"]), filters=filters)
     score = confidence(searcher, result)
     result.hits = result.hits[:k]
     if score < CONFIDENCE["threshold"]:
@@ -74,7 +76,7 @@ def ask(searcher: Searcher, question: str, k: int = 5) -> Answer:
                 sentence = f"规划未设定{'、'.join(map(str, missing))}年的目标值;已有目标 {sentence}"
             return Answer(sentence, "target_value", result.hits, targets, confidence=score)
     if len(intent.departments) == 1 and re.search(DUTY_WORDS, intent.text):
-        return answer_department(searcher, question, intent.departments[0], score, k)
+        return answer_department(searcher, question, intent.departments[0], score, k, filters)
     return Answer(None, "clauses", result.hits, confidence=score)
 
 
@@ -82,13 +84,18 @@ def ask(searcher: Searcher, question: str, k: int = 5) -> Answer:
 DUTY_WORDS = r"负责|职责|做什么|干什么|管什么|分工|承担|任务|工作|责任|作用"
 
 
-def answer_department(searcher: Searcher, question: str, name: str, score: float, k: int) -> Answer:
+def answer_department(searcher: Searcher, question: str, name: str, score: float, k: int,
+                      filters=None) -> Answer:
     """The clauses that name ``name`` (lead roles first), ranked by the question within them;
     clauses the question does not reach follow in document order."""
+    from dataclasses import replace
+
     from kb.search import SETTINGS, Filters, Hit
 
-    ranked = searcher.search(question, k=SETTINGS["max_k"], filters=Filters(department=name)).hits
-    names_it = {c.id for c in searcher.clauses.values() if any(d.name == name and d.explicit for d in c.departments)}
+    ranked = searcher.search(question, k=SETTINGS["max_k"], filters=replace(filters or Filters(), department=name)).hits
+    allowed, _ = searcher.allowed_ids(filters or Filters())  # None: every clause
+    names_it = {c.id for c in searcher.clauses.values() if any(d.name == name and d.explicit for d in c.departments)
+                and (allowed is None or c.id in allowed)}
     explicit = [h for h in ranked if h.clause.id in names_it]
     seen = {h.clause.id for h in explicit}
     explicit += [Hit(clause=c, score=0.0) for c in searcher.clauses.values() if c.id in names_it and c.id not in seen]
@@ -99,8 +106,8 @@ def answer_department(searcher: Searcher, question: str, name: str, score: float
     listing = ";".join(f"{h.clause.short_path} {h.clause.heading or h.clause.text[:24]}"
                        + ("(牵头)" if h in lead else "") for h in ordered[:6])
     inferred = [h for h in ranked if h.clause.id not in names_it]
-    n_inferred = sum(1 for c in searcher.clauses.values()
-                     if c.id not in names_it and any(d.name == name for d in c.departments))
+    n_inferred = sum(1 for c in searcher.clauses.values() if c.id not in names_it
+                     and (allowed is None or c.id in allowed) and any(d.name == name for d in c.departments))
     more = f";另有{n_inferred}条按主题推断涉及{name}" if n_inferred else ""
     return Answer(f"{name}在{len(explicit)}条条款中被明确提及:{listing}{more}", "department",
                   (ordered + inferred)[:k], confidence=score)

@@ -110,23 +110,31 @@ class KnowledgeBase:
 
     def search(self, query: str, k: int = 10, plan: Optional[str] = None, domain: Optional[str] = None,
                section: Optional[str] = None, department: Optional[str] = None, year: Optional[int] = None,
-               mode: str = "hybrid", doc: Optional[str] = None):
+               mode: str = "hybrid", doc: Optional[str] = None, doc_type: Optional[str] = None,
+               level: Optional[str] = None, issuer: Optional[str] = None, versions: str = "current"):
         """Top ``k`` clauses for a Chinese query → kb.search.SearchResult (``.hits``, ``.message``).
 
-        Filters are exact (a filter matching nothing gives no hits and a message).
-        Raises QueryError for a bad mode or k, a query that is not text (lone surrogates), IndexStale for an index built otherwise."""
+        Filters are exact (a filter matching nothing gives no hits and a message); the
+        document filters and ``versions`` are those of kb.search.Filters (superseded versions
+        are left out unless ``versions="all"`` or ``doc`` names them).
+        Raises QueryError for a bad mode, k or versions, a query that is not text (lone surrogates), IndexStale for an index built otherwise."""
         from kb.search import Filters
 
         _check_text(query)
-        return self.searcher.search(query, k, Filters(plan, domain, section, department, year, doc), mode)
+        filters = Filters(plan, domain, section, department, year, doc, doc_type, level, issuer, versions)
+        return self.searcher.search(query, k, filters, mode)
 
-    def ask(self, question: str):
+    def ask(self, question: str, doc: Optional[str] = None, doc_type: Optional[str] = None,
+            level: Optional[str] = None, issuer: Optional[str] = None, versions: str = "current"):
         """A direct answer (target value, structure; an actual value or a target's status when
-        actuals are stored) or cited clauses → kb.ask.Answer."""
+        actuals are stored) or cited clauses → kb.ask.Answer. The document filters narrow the
+        clauses searched, as in :meth:`search` (superseded versions left out by default)."""
         from kb.ask import ask
+        from kb.search import Filters
 
         _check_text(question)
-        answer = ask(self.searcher, question)
+        filters = Filters(doc=doc, doc_type=doc_type, level=level, issuer=issuer, versions=versions)
+        answer = ask(self.searcher, question, filters=filters)
         if not self.actuals_stored():
             return answer
         from kb.ask_monitor import with_actuals
@@ -135,18 +143,20 @@ class KnowledgeBase:
 
     # ------------------------------------------------------------------ tags
     def targets(self, plan: Optional[str] = None, domain: Optional[str] = None, year: Optional[int] = None,
-                indicator: Optional[str] = None) -> list:
+                indicator: Optional[str] = None, **doc_filters) -> list:
         """Targets (kb.types.Target with clause_id and short_path) filtered exactly by plan and
         domain, by ``year`` as written or implied by the plan period (``Target.meets_year``:
         --year 2030 includes the undated goals of a 2021—2030 plan, marked by year=None,
         year_implied=2030), and by ``indicator`` as a substring of the indicator name.
-        Raises QueryError for an unknown plan or domain."""
+        ``doc_filters`` are those of :meth:`doc_ids`. Raises QueryError for an unknown plan,
+        domain or document filter value."""
         self._check_filters(plan=plan, domain=domain)
+        docs = self.doc_ids(**doc_filters)
         clauses = {c.id: c for c in self.store.clauses(with_tags=False)}
         out = []
         for t in self.store.targets():
             c = clauses[t.clause_id]
-            if (plan and c.plan != plan) or (domain and c.domain != domain) or (year and not t.meets_year(year)):
+            if (docs is not None and c.doc_id not in docs) or (plan and c.plan != plan) or (domain and c.domain != domain) or (year and not t.meets_year(year)):
                 continue
             if indicator and indicator not in t.indicator and indicator not in (t.indicator_norm or ""):
                 continue
@@ -170,29 +180,34 @@ class KnowledgeBase:
             w.writerow(t.to_dict())
         return buf.getvalue()
 
-    def departments(self) -> list[dict[str, Any]]:
+    def departments(self, **doc_filters) -> list[dict[str, Any]]:
         """Every body with the number of clauses tagging it explicitly and by inference:
-        [{name, type, explicit, inferred}], most explicit first."""
+        [{name, type, explicit, inferred}], most explicit first; ``doc_filters`` as for
+        :meth:`doc_ids` (superseded versions are not counted by default)."""
         from kb.departments import Lexicon
 
         lex = Lexicon.load()
+        where, args = _in_docs(self.doc_ids(**doc_filters))
         rows = self.store.db.query(
             "SELECT name, sum(explicit) AS explicit, count(DISTINCT clause_id) - sum(explicit) AS inferred "
-            "FROM (SELECT name, clause_id, max(explicit) AS explicit FROM departments GROUP BY name, clause_id) "
-            "GROUP BY name ORDER BY explicit DESC, inferred DESC, name")
+            f"FROM (SELECT name, clause_id, max(explicit) AS explicit FROM departments {where} GROUP BY name, clause_id) "
+            "GROUP BY name ORDER BY explicit DESC, inferred DESC, name", args)
         return [dict(r, type=lex.type_of(r["name"])) for r in rows]
 
-    def departments_named(self, name: str) -> list[dict[str, Any]]:
+    def departments_named(self, name: str, **doc_filters) -> list[dict[str, Any]]:
         """``department`` for each body a name stands for: a group such as 公检法司 or
         区妇儿工委及其办公室 expands (by the lexicon) to several bodies. Raises NotFound."""
         from kb.departments import Lexicon
 
         bodies = Lexicon.load().expand(name.strip()) if name.strip() else []
-        return [self.department(b) for b in bodies] if len(bodies) > 1 else [self.department(name)]
+        return ([self.department(b, **doc_filters) for b in bodies] if len(bodies) > 1
+                else [self.department(name, **doc_filters)])
 
-    def department(self, name: str) -> dict[str, Any]:
+    def department(self, name: str, **doc_filters) -> dict[str, Any]:
         """A body's clauses, explicit tags first: {name, clauses: [clause dict + explicit, role,
-        evidence, cue]}. Raises NotFound, with close names, for an unknown body."""
+        evidence, cue]}, in the documents that pass ``doc_filters`` (:meth:`doc_ids`).
+        Raises NotFound, with close names, for an unknown body; QueryError for an unknown
+        document filter value."""
         from kb.departments import Lexicon
 
         lex = Lexicon.load()
@@ -203,10 +218,11 @@ class KnowledgeBase:
             close = lex.suggest(name)
             hint = f"; did you mean {', '.join(close)}?" if close else "; `kb departments` lists them"
             raise NotFound(f"unknown department {name!r}{hint}")
+        where, args = _in_docs(self.doc_ids(**doc_filters), "AND")
         tags = {r["clause_id"]: r for r in self.store.db.query(
             "SELECT clause_id, max(explicit) AS explicit, "
             "CASE WHEN max(role = 'lead') THEN 'lead' ELSE 'participant' END AS role, max(evidence) AS evidence, "
-            "max(cue) AS cue FROM departments WHERE name = ? GROUP BY clause_id", [canonical])}
+            f"max(cue) AS cue FROM departments WHERE name = ? {where} GROUP BY clause_id", [canonical, *args])}
         clauses = self.store.clauses(f"id IN ({','.join('?' * len(tags))})", list(tags)) if tags else []
         clauses.sort(key=lambda c: (-tags[c.id]["explicit"], c.doc_id, c.ord))
         return {"name": canonical, "clauses": [
@@ -251,9 +267,15 @@ class KnowledgeBase:
         return monitor_kb(self, plan, domain, year)
 
     # ------------------------------------------------------------------ browsing
-    def documents(self) -> list[dict[str, Any]]:
-        """Every document: id, source, title, meta (索引号, 发文字号…, plans) and counts."""
-        docs = self.store.documents()
+    def documents(self, versions: str = "all", **doc_filters) -> list[dict[str, Any]]:
+        """Every document: id, source, title, meta (索引号, 发文字号…, plans), counts and
+        versions (``version_status`` current | superseded, ``superseded_by``: kb.versions),
+        filtered by ``doc_filters`` (:meth:`doc_ids`); all versions unless ``versions="current"``."""
+        keep = self.doc_ids(versions=versions, **doc_filters)
+        docs = [d for d in self.store.documents() if keep is None or d["id"] in keep]
+        for d in docs:
+            d.setdefault("version_status", "current")
+            d.setdefault("superseded_by", None)
         counts = {r["doc_id"]: r["n"] for r in self.store.db.query(
             "SELECT doc_id, count(*) AS n FROM clauses GROUP BY doc_id")}
         for d in docs:
@@ -263,24 +285,49 @@ class KnowledgeBase:
     def tree(self, doc_id: Optional[str] = None, depth: Optional[int] = None) -> list[Node]:
         """Nodes in document order, down to ``depth`` levels below the document (None = all).
 
+        ``doc_id`` may also be a short title (妇女权益保障法: its current version).
         Raises NotFound for an unknown ``doc_id``."""
         if doc_id is not None:
-            self.store.document(doc_id)
+            doc_id = self._doc_id(doc_id)
         nodes = self.store.nodes(doc_id)
         if depth is not None:
             nodes = [n for n in nodes if n.kind == "document" or len(n.path) <= depth]
         return nodes
 
+    def _doc_id(self, key: str) -> str:
+        """A document id for an id or a short title (the current version); NotFound otherwise."""
+        from kb.docfilter import DocFilter
+
+        ids = DocFilter(doc=key).select(self.store.documents()).ids
+        if len(ids) != 1:
+            self.store.document(key)  # raises NotFound saying `kb docs` lists them
+        return next(iter(ids)) if len(ids) == 1 else key
+
     def clauses(self, plan: Optional[str] = None, domain: Optional[str] = None,
-                section: Optional[str] = None, doc: Optional[str] = None) -> list[Clause]:
-        """Clauses filtered exactly by plan short name (妇女/儿童), domain, section, document.
+                section: Optional[str] = None, doc: Optional[str] = None, **doc_filters) -> list[Clause]:
+        """Clauses filtered exactly by plan short name (妇女/儿童), domain, section, and the
+        document filters of :meth:`doc_ids` (``doc``, ``doc_type``, ``level``, ``issuer``,
+        ``versions``: superseded versions are left out unless asked for).
 
         An unknown filter value raises QueryError listing the known values."""
         where, args = [], []
-        for col, value in self._check_filters(plan=plan, domain=domain, section=section, doc_id=doc).items():
+        for col, value in self._check_filters(plan=plan, domain=domain, section=section).items():
             where.append(f"[{col}] = ?")
             args.append(value)
+        docs_where, docs_args = _in_docs(self.doc_ids(doc=doc, **doc_filters), "")
+        if docs_where:
+            where.append(docs_where)
+            args += docs_args
         return self.store.clauses(" AND ".join(where) or None, args)
+
+    def doc_ids(self, doc: Optional[str] = None, doc_type: Optional[str] = None, level: Optional[str] = None,
+                issuer: Optional[str] = None, versions: str = "current") -> Optional[set[str]]:
+        """Ids of the documents passing the document filters (kb.docfilter.DocFilter), or None
+        when all pass. Raises QueryError for an unknown value (listing the known ones) or
+        ``versions`` other than current | all; a combination matching nothing gives set()."""
+        from kb.docfilter import DocFilter
+
+        return DocFilter(doc, doc_type, level, issuer, versions).ids_or_raise(self.store.documents())
 
     def _check_filters(self, **filters: Optional[str]) -> dict[str, str]:
         """The given filters on clause columns; QueryError listing known values for an unknown one."""
@@ -343,6 +390,13 @@ class KnowledgeBase:
             raise NotFound(f"no clause at path {key!r}; paths look like 儿童/儿童安全/策略措施/3")
         listing = ", ".join(c.short_path for c in matches[:8])
         raise NotFound(f"path {key!r} matches {len(matches)} clauses ({listing}…); be more specific")
+
+
+def _in_docs(ids: Optional[set[str]], joiner: str = "WHERE") -> tuple[str, list[str]]:
+    """SQL restricting ``doc_id`` to ``ids`` ("" when ``ids`` is None), with its arguments."""
+    if ids is None:
+        return "", []
+    return f"{joiner} doc_id IN ({','.join('?' * len(ids))})".strip(), sorted(ids)
 
 
 def _check_text(query: str) -> None:

@@ -210,6 +210,9 @@ def write_generation(index_dir: str | Path, change: Callable[[Store], None], *, 
         store = Store(store_file)
         change(store)
         from kb.indexes import build_search_indexes
+        from kb.versions import mark
+
+        mark(store)  # versions can arrive in different ingests: recomputed over the whole store
 
         manifest = build_search_indexes(store, gen, embedder=embedder, progress=progress)
         store.close()

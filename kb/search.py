@@ -42,7 +42,10 @@ SETTINGS: dict[str, Any] = {
 @dataclass
 class Filters:
     """Exact filters. ``plan`` is a plan short name (妇女); ``department`` a canonical name
-    or alias (resolved by the lexicon); ``year`` a target year."""
+    or alias (resolved by the lexicon); ``year`` a target year. The plan filters (plan,
+    domain, section) match plan clauses only. ``doc``, ``doc_type``, ``level``, ``issuer``
+    and ``versions`` (current | all) filter documents (kb.docfilter): superseded versions
+    (历史版本) are left out unless ``versions="all"`` or ``doc`` names them."""
 
     plan: Optional[str] = None
     domain: Optional[str] = None
@@ -50,9 +53,20 @@ class Filters:
     department: Optional[str] = None
     year: Optional[int] = None
     doc: Optional[str] = None
+    doc_type: Optional[str] = None
+    level: Optional[str] = None
+    issuer: Optional[str] = None
+    versions: str = "current"
 
     def active(self) -> dict[str, Any]:
-        return {k: v for k, v in vars(self).items() if v is not None}
+        """The filters set (``versions`` only when not the default)."""
+        return {k: v for k, v in vars(self).items() if v is not None and not (k == "versions" and v == "current")}
+
+    def documents(self):
+        """The document part as a ``kb.docfilter.DocFilter`` (QueryError for a bad ``versions``)."""
+        from kb.docfilter import DocFilter
+
+        return DocFilter(self.doc, self.doc_type, self.level, self.issuer, self.versions)
 
 
 @dataclass
@@ -133,6 +147,7 @@ class Searcher:
             raise IndexStale("the search indexes do not match the stored clauses; rebuild them: "
                              "kb ingest --rebuild corpus/")
         self.clauses = {c.id: c for c in clauses}
+        self.documents = {d["id"]: d for d in self.store.documents()}
         self.plan_keys = sorted({c.plan for c in self.clauses.values() if c.plan})
         self.domains = sorted({c.domain for c in self.clauses.values() if c.domain})
         self.indicators = sorted({t.indicator_norm or t.indicator for c in self.clauses.values() for t in c.targets})
@@ -167,7 +182,7 @@ class Searcher:
         hits = self._fuse(lists)
         self._boost(hits, intent)
         hits.sort(key=lambda h: (-h.score, h.clause.doc_id, h.clause.ord))
-        hits = demote_duplicates(hits)[:k]
+        hits = demote_versions(demote_duplicates(hits), self.documents)[:k]
         for h in hits:
             h.matched_terms = matched_terms(tokens, h.clause.text)
         return SearchResult(hits, intent, message)
@@ -226,17 +241,19 @@ class Searcher:
     def allowed_ids(self, f: Filters) -> tuple[Optional[set[str]], Optional[str]]:
         """Clause ids passing the filters (None = no filter) and, when empty, why."""
         active = f.active()
-        if not active:
+        docs = f.documents().select(self.documents.values())
+        if docs.message and not docs.ids:
+            return set(), docs.message
+        if not active and not docs.narrowed:
             return None, None
-        ids = set(self.clauses)
-        for col in ("plan", "domain", "section", "doc"):
+        ids = set(self.clauses) if not docs.narrowed else set(self._clauses_of(frozenset(docs.ids)))
+        for col in ("plan", "domain", "section"):
             value = active.get(col)
             if value is not None:
-                attr = "doc_id" if col == "doc" else col
-                known = {getattr(c, attr) for c in self.clauses.values()} - {None}
+                known = {getattr(c, col) for c in self.clauses.values()} - {None}
                 if value not in known:
                     return set(), f"no clause has {col} {value!r}; known: {', '.join(sorted(known))}"
-                ids = {i for i in ids if getattr(self.clauses[i], attr) == value}
+                ids = {i for i in ids if getattr(self.clauses[i], col) == value}
         if f.department is not None:
             name = self.lexicon.resolve(f.department)
             if name is None:
@@ -250,6 +267,16 @@ class Searcher:
         return ids, None
 
 
+    def _clauses_of(self, doc_ids: frozenset[str]) -> frozenset[str]:
+        """Ids of the clauses of these documents (cached: the default filter repeats per query)."""
+        cache = self.__dict__.setdefault("_doc_clauses", {})
+        if doc_ids not in cache:
+            if len(cache) > 64:
+                cache.clear()
+            cache[doc_ids] = frozenset(i for i, c in self.clauses.items() if c.doc_id in doc_ids)
+        return cache[doc_ids]
+
+
 def demote_duplicates(hits: list[Hit]) -> list[Hit]:
     """Move a hit whose text repeats a better hit's text (a clause identical in both
     plans, e.g. 组织实施 3) behind the distinct ones, so that it does not take a slot."""
@@ -260,6 +287,34 @@ def demote_duplicates(hits: list[Hit]) -> list[Hit]:
         (later if key in seen else first).append(h)
         seen.add(key)
     return first + later
+
+
+def demote_versions(hits: list[Hit], documents: dict[str, dict[str, Any]]) -> list[Hit]:
+    """Keep one version of an article in the ranking (kb.versions): when two versions of one
+    article (same document short title + label, e.g. 妇女权益保障法 第四十八条 of 2018 and of
+    2022) are both hit, the current version takes the better of their places and the other
+    moves behind the rest, so that two versions never both fill the top k."""
+    groups: dict[tuple, list[Hit]] = {}
+    for h in hits:
+        groups.setdefault(_article_key(h, documents), []).append(h)
+    first, later = [], []
+    for h in hits:
+        key = _article_key(h, documents)
+        members = groups[key]
+        if key[0] is None or len(members) == 1:
+            first.append(h)
+        elif h is members[0]:
+            best = min(members, key=lambda m: documents.get(m.clause.doc_id, {}).get("version_status") == "superseded")
+            first.append(best)
+            later += [m for m in members if m is not best]
+    return first + later
+
+
+def _article_key(h: Hit, documents: dict[str, dict[str, Any]]) -> tuple:
+    """(short title, label) of a law article; (None, clause id) for anything else."""
+    c = h.clause
+    title = (documents.get(c.doc_id) or {}).get("short_title")
+    return (title, c.label) if title and c.label else (None, c.id)
 
 
 def matched_terms(tokens: list[str], text: str) -> list[str]:

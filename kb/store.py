@@ -3,7 +3,8 @@
 Tables::
 
     documents(id pk, source, sha256, title, meta json, warnings json, ingested_at, grammar, grammar_reason,
-              doc_type, issuer, level, doc_number, dates json, validity, short_title)
+              doc_type, issuer, level, doc_number, dates json, validity, short_title,
+              superseded_by, version_status)   -- versions: kb.versions
     nodes(id pk, doc_id, parent_id, kind, title, number, text, path json, ord, line_start, line_end)
     clauses(id pk, doc_id, plan, part, domain, section, number, heading, text, path json,
             short_path, plan_title, line_start, line_end, ord, label)
@@ -28,6 +29,8 @@ from kb.types import Clause, DepartmentTag, Document, Node, Target
 _JSON_COLS = {"path", "meta", "warnings", "dates"}
 # Document facts (kb.types.Document): columns added to stores made before they existed.
 _DOC_FACTS = ("grammar", "grammar_reason", "doc_type", "issuer", "level", "doc_number", "dates", "validity", "short_title")
+# Computed over the whole store after every write (kb.versions.mark).
+_VERSION_COLS = ("superseded_by", "version_status")
 
 
 class Store:
@@ -54,7 +57,8 @@ class Store:
         if "documents" in db.table_names():
             return
         db["documents"].create({"id": str, "source": str, "sha256": str, "title": str, "meta": str,
-                                "warnings": str, "ingested_at": str, **{k: str for k in _DOC_FACTS}}, pk="id")
+                                "warnings": str, "ingested_at": str, **{k: str for k in _DOC_FACTS + _VERSION_COLS}},
+                               pk="id")
         db["nodes"].create({"id": str, "doc_id": str, "parent_id": str, "kind": str, "title": str,
                             "number": int, "text": str, "path": str, "ord": int, "line_start": int,
                             "line_end": int}, pk="id")
@@ -94,6 +98,20 @@ class Store:
                 self.db["departments"].insert_all(
                     (dict(d.to_dict(), clause_id=c.id, doc_id=doc.id, ord=i)
                      for c in doc.clauses for i, d in enumerate(c.departments)), batch_size=500)
+
+    def set_versions(self, superseded: dict[str, str]) -> None:
+        """Set ``superseded_by`` (the current version's id, or NULL) and ``version_status``
+        (``superseded`` for the ids in ``superseded``, else ``current``) of every document, in
+        ONE transaction; adds the two columns to a store made before they existed."""
+        table = self.db["documents"]
+        with self.db.conn:
+            for col in _VERSION_COLS:
+                if col not in table.columns_dict:
+                    table.add_column(col, str)
+            self.db.execute("UPDATE documents SET superseded_by = NULL, version_status = 'current'")
+            for old, new in superseded.items():
+                self.db.execute("UPDATE documents SET superseded_by = ?, version_status = 'superseded' WHERE id = ?",
+                                [new, old])
 
     def remove_documents(self, doc_ids: Iterable[str]) -> None:
         """Delete each document's rows (document, nodes, clauses, tags) in ONE transaction."""

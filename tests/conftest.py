@@ -10,6 +10,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "corpus" / "zengdu" / "zengzhengfa-2022-8-women-children-plans.txt"
+# The bundled corpus of README command 1: the seed plus the 16 laws of issue 9.
+CORPUS = ROOT / "corpus"
+SEED_ID = "czf-2022-8"
 # Development gold data: a copy of ../shared/eval (see tests/gold/README.md).
 EVAL = Path(os.environ.get("KB_EVAL_DIR", ROOT / "tests" / "gold"))
 
@@ -95,6 +98,31 @@ def built_index(tmp_path_factory, real_embedder):
     idx = tmp_path_factory.mktemp("kb") / "index"
     ingest([SEED], idx, embedder=real_embedder)
     return idx
+
+
+@pytest.fixture(scope="session")
+def corpus_index(tmp_path_factory, built_index, real_embedder):
+    """The bundled corpus of README command 1 (seed + 16 laws, 1,471 clauses) with the real
+    model, built ONCE per session as ``built_index`` plus the laws: the seed's vectors come
+    from its embedding cache, so the session embeds every passage once. Treat as read-only."""
+    import shutil
+
+    from kb.build import ingest
+
+    idx = tmp_path_factory.mktemp("kb-corpus") / "index"
+    shutil.copytree(built_index, idx, symlinks=True)
+    ingest([CORPUS / "laws"], idx, embedder=real_embedder)
+    return idx
+
+
+@pytest.fixture(scope="session")
+def corpus_kb(corpus_index, real_embedder):
+    """KnowledgeBase over ``corpus_index``, warmed up once."""
+    from kb.base import KnowledgeBase
+
+    base = KnowledgeBase.open(corpus_index, embedder=real_embedder)
+    base.warm_up()
+    return base
 
 
 @pytest.fixture(scope="session")

@@ -43,6 +43,17 @@ def portal_port() -> int:
 @pytest.fixture(scope="module")
 def server(built_index, tmp_path_factory, portal_port):
     """Base URL of `kb serve` on a free loopback port (CORS open to the portal only)."""
+    yield from serve(built_index, tmp_path_factory, portal_port)
+
+
+@pytest.fixture(scope="module")
+def corpus_server(corpus_index, tmp_path_factory, portal_port):
+    """`kb serve` over the bundled corpus (seed + 16 laws)."""
+    yield from serve(corpus_index, tmp_path_factory, portal_port)
+
+
+def serve(built_index, tmp_path_factory, portal_port):
+    """Run `kb serve` over ``built_index`` until the generator is closed; yields its base URL."""
     port = free_port()
     kb = Path(sys.executable).with_name("kb")
     cmd = [str(kb) if kb.exists() else "kb", "serve", "--host", "127.0.0.1", "--port", str(port),
@@ -228,3 +239,19 @@ def test_long_unbroken_query_does_not_overflow(page, server):
         return [s.scrollWidth, s.clientWidth, document.documentElement.scrollWidth, window.innerWidth];
     }""")
     assert overflow[0] <= overflow[1] and overflow[2] <= overflow[3], overflow
+
+
+def test_type_selector_narrows_to_laws(page, corpus_server):
+    """The document type selector lists the bundled types and sends ``type`` to the server:
+    with 法律 chosen, 家暴 finds law articles only (ids of the law documents)."""
+    page.goto(f"{corpus_server}/widget")
+    select = page.locator("select.doctype")
+    select.locator("option[value='法律']").wait_for(state="attached", timeout=15_000)
+    assert {"法律", "行政法规", "通知"} <= set(select.locator("option").all_inner_texts())
+    select.select_option("法律")
+    search(page, "家庭暴力 告诫书")
+    page.locator("li.hit").first.wait_for(timeout=15_000)
+    ids = [h.get_attribute("data-id") for h in page.locator("li.hit").all()]
+    assert ids and all(not i.startswith("czf-2022-8") for i in ids)
+    assert "fanjiatingbaolifa-2015-12-27.a16" in ids  # 第十六条: 告诫书
+    assert page.errors == []

@@ -40,6 +40,7 @@
     ".badge.low{background:#fff8e6;border-color:#f0c36d;color:#8a5a00}",
     "form{display:flex;gap:8px;margin:0 0 12px}",
     "input{flex:1;min-width:0;font:inherit;padding:8px 12px;border:1px solid #b7c0cc;border-radius:6px}",
+    "select{font:inherit;padding:8px 6px;border:1px solid #b7c0cc;border-radius:6px;background:#fff}",
     "input:focus{outline:2px solid #c8161d33;border-color:#c8161d}",
     "button{font:inherit;padding:8px 18px;border:0;border-radius:6px;background:#c8161d;color:#fff;cursor:pointer}",
     ".status{color:#59636e;font-size:13px;min-height:1.4em;margin:0 0 8px}",
@@ -166,6 +167,20 @@
   button.type = "submit";
   form.appendChild(input);
   form.appendChild(button);
+  /* Document type selector (规划/通知/法律/行政法规…, from GET /api/documents): the server's `type` filter. */
+  var typeSelect = el("select", "doctype");
+  typeSelect.name = "type";
+  typeSelect.setAttribute("aria-label", "文件类型");
+  typeSelect.appendChild(el("option", null, "全部文件")).value = "";
+  form.insertBefore(typeSelect, button);
+  getJSON(api("api/documents", { versions: "current" })).then(function (docs) {
+    var seen = {};
+    docs.forEach(function (d) {
+      if (d.doc_type && !seen[d.doc_type]) { seen[d.doc_type] = true; typeSelect.appendChild(el("option", null, d.doc_type)).value = d.doc_type; }
+    });
+  }).catch(function () { typeSelect.hidden = true; });
+  typeSelect.addEventListener("change", function () { if (input.value.trim()) { run(input.value); } });
+  function filtered(params) { if (typeSelect.value) { params.type = typeSelect.value; } return params; }
   var status = el("p", "status");
   status.setAttribute("aria-live", "polite");
   var answerBox = el("section", "answer");
@@ -227,8 +242,8 @@
     if (!q) { setStatus(""); return; }
     inflight = new AbortController();
     setStatus("正在搜索“" + q + "”…");
-    var asked = getJSON(api("api/ask", { q: q }), inflight.signal);
-    var searched = getJSON(api("api/search", { q: q, k: k }), inflight.signal);
+    var asked = getJSON(api("api/ask", filtered({ q: q })), inflight.signal);
+    var searched = getJSON(api("api/search", filtered({ q: q, k: k })), inflight.signal);
     asked.then(function (a) {
       if (mine !== seq) { return; }
       if (a.kind === "not_found") { return renderNotFound(q, a); }
