@@ -256,7 +256,7 @@ class Catalogue:
                        citing_short_path=citing.short_path)
         key = (ref.number, ref.sub) if ref.number is not None else None
         if ref.title is None:  # 本法第N条: this very text, or another part of the same code
-            return self._fill(cit, citing.doc_id, key, None)
+            return self._fill(cit, self._code_part(citing.doc_id, key), key, None)
         works = sorted(self.keys.get(norm_title(ref.title), ()))
         if not works:
             return cit
@@ -266,6 +266,17 @@ class Catalogue:
         date = citing_date(self.docs.get(citing.doc_id, {}))
         in_force = self.in_force(work, date)
         return self._fill(cit, self.current[work], key, in_force)
+
+    def _code_part(self, doc_id: str, key) -> str:
+        """For 本法第N条 in a part of a code (民法典 婚姻家庭编 citing 第一千零四十二条… of another
+        part): the ingested part holding article ``key``; else ``doc_id`` itself."""
+        doc = self.docs.get(doc_id, {})
+        whole, short = norm_title(doc.get("title") or ""), norm_title(doc.get("short_title") or "")
+        if key is None or key in self.versions[doc_id].articles or not short or whole == short \
+                or not whole.startswith(short):
+            return doc_id
+        parts = [self.current[w] for w in sorted(self.keys.get(short, ()))]
+        return next((p for p in parts if key in self.versions[p].articles), doc_id)
 
     def _fill(self, cit: Citation, doc_id: str, key, in_force: Optional[str]) -> Citation:
         v = self.versions[doc_id]
