@@ -342,19 +342,20 @@ class KnowledgeBase:
         key = key.strip()
         try:
             node = self._resolve(key)
-        except NotFound:
-            node = self._titled(key)
+        except NotFound as e:
+            node = self._titled(key, e)
         cites, cited_by = self._citations(node, {n.id: n for n in self.store.nodes(node.doc_id)})
         return CitesResult(node.id, node.kind, node.title, cites, cited_by)
 
-    def _titled(self, key: str) -> Node:
-        """The document node whose title or short title is ``key`` (current version)."""
+    def _titled(self, key: str, why: NotFound) -> Node:
+        """The document node whose title or short title is ``key`` (current version); else
+        NotFound with ``why`` (why it is not an id or path)."""
         from kb.citations import Catalogue, norm_title
 
         cat = Catalogue(self.store.documents(), [])
-        works = sorted(cat.keys.get(norm_title(key.strip("《》")), ()))
+        works = sorted(cat.keys.get(norm_title(key), ())) if key else []
         if not works:
-            raise NotFound(f"no document, clause or path {key!r}; give an id (`kb docs`), a path, or a title")
+            raise NotFound(f"{why}; nor is it a document title (`kb docs` lists them)") from None
         return self.store.node(cat.current[works[0]])
 
     def _citations(self, node: Node, by_id: dict[str, Node]) -> tuple[list, list]:

@@ -10,8 +10,8 @@ Forms read (issue 9, section 3), in plans and laws alike::
     …第三十条至第三十二条 / 第五条、第六条和第九条   a range or list  → one citation per article
     本法第十四条 / 本条例第八条 (inside a law)   the same document's article
 
-Resolution (``resolve``): titles are normalised (NFKC, the 中华人民共和国 prefix, spaces
-and brackets dropped) and compared with each document's ``title``, ``short_title`` and,
+Resolution (``resolve``): titles are normalised (NFKC, 中华人民共和国, spaces and
+brackets dropped) and compared with each document's ``title``, ``short_title`` and,
 for plan documents, the titles of their plans (``meta.plans[].title``). Documents with the
 same normalised ``title`` are versions of one work; a code's parts (民法典 总则, 民法典
 婚姻家庭编) are separate works that share a short title, and the article number decides
@@ -55,20 +55,19 @@ SELF_RE = re.compile(rf"本(?:法|条例|规定|办法|细则|解释|决定|编)
 _ONE = re.compile(rf"(?P<sep>{_SEP})?第(?P<n>{_NUMBER})条(?:之(?P<sub>{CN_NUM}))?")
 _EFFECTIVE = re.compile(r"^本(?:法|条例|规定|办法|细则|解释|决定)[^。]{0,40}?自(.{6,16}?日)起(?:施行|实施)")
 _PREFIX = "中华人民共和国"
-_DROP = re.compile(r"[\s()（）〈〉<>\[\]【】〔〕「」“”\"'·]")
+_DROP = re.compile(r"[\s()（）〈〉《》<>\[\]【】〔〕「」“”\"'·]")
 MAX_RANGE = 50  # 第N条至第M条 with more articles than this is read as its two ends only
 
 
 def norm_title(title: str) -> str:
-    """The key titles are compared by: NFKC, 中华人民共和国 prefix, spaces and brackets dropped.
+    """The key titles are compared by: NFKC; 中华人民共和国 (as prefix, or inside a title such as
+    最高人民法院关于适用《中华人民共和国民事诉讼法》的解释), spaces and brackets (incl. 《》〈〉) dropped.
 
     >>> norm_title("《中华人民共和国妇女权益保障法》".strip("《》")), norm_title("民法典 婚姻家庭编")
     ('妇女权益保障法', '民法典婚姻家庭编')
     """
     t = unicodedata.normalize("NFKC", title or "").strip()
-    if t.startswith(_PREFIX):
-        t = t[len(_PREFIX):]
-    return _DROP.sub("", t)
+    return _DROP.sub("", t.replace(_PREFIX, ""))
 
 
 @dataclass
