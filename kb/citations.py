@@ -22,7 +22,7 @@ date when that is another version (else null). A reference that matches no docum
 with its text and null ids.
 
 Effective date of a version (``effective_date``): ``dates.effective`` when the parser found
-one; else the date of the text's own 施行 article (妇女权益保障法 2022 第八十六条 "本法自2023年1月1日
+one (but never before the version's last adoption/amendment); else the date of the text's own 施行 article (妇女权益保障法 2022 第八十六条 "本法自2023年1月1日
 起施行") when it is not before the version's last adoption/amendment; else that adoption or
 amendment date (an amendment such as 未成年人保护法 2024 keeps the old 施行 article but takes
 effect when adopted). The date of a citing document is its last amendment, else
@@ -45,7 +45,6 @@ from kb.types import Clause
 _NUMBER = rf"(?:{CN_NUM}|\d+)"
 # One article reference: 第二十三条, 第20条之一, 第二十三条第二款第(三)项.
 _ARTICLE = rf"第(?P<n>{_NUMBER})条(?:之(?P<sub>{CN_NUM}))?(?:第{_NUMBER}款)?(?:第(?:{_NUMBER}|\({CN_NUM}\)|（{CN_NUM}）)项)?"
-_ARTICLE_RE = re.compile(_ARTICLE)
 # A run of article references after a title: lists (、 和 及 或者) and ranges (至 到).
 _SEP = r"\s*(?:、|和|及|以及|或者|或|至|到)\s*"
 _ARTICLES = rf"{_ARTICLE.replace('?P<n>', '').replace('?P<sub>', '')}(?:{_SEP}第{_NUMBER}条(?:之{CN_NUM})?(?:第{_NUMBER}款)?(?:第(?:{_NUMBER}|\({CN_NUM}\)|（{CN_NUM}）)项)?)*"
@@ -181,9 +180,9 @@ def version_date(doc: dict[str, Any]) -> str:
 def effective_date(doc: dict[str, Any], clauses: Iterable[Clause] = ()) -> str:
     """When a version took effect ('' when unknown); see the module docstring for the rule."""
     d = _dates(doc)
-    if d.get("effective"):
-        return d["effective"][:10]
     fixed = version_date(doc)
+    if d.get("effective"):  # never before the version existed (an amendment keeping an old 施行 date)
+        return max(d["effective"][:10], fixed)
     stated = ""
     for c in clauses:
         m = _EFFECTIVE.search(c.text or "")
