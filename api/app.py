@@ -218,6 +218,13 @@ def _read_routes(s: Settings) -> APIRouter:
         with http_errors():
             return kb.show(key).to_dict()
 
+    @r.get("/api/cites/{key:path}", response_model=m.CitesResult, tags=["browse"])
+    def cites(kb: KB, key: Annotated[str, PathParam(description="Document or clause id, path, or a title "
+                                                                "(妇女权益保障法)")]):
+        """What a document or clause cites and what cites it (as ``kb cites --json``)."""
+        with http_errors():
+            return kb.cites(key).to_dict()
+
     @r.get("/api/tree", response_model=list[m.Node], tags=["browse"])
     def tree(kb: KB, doc: Annotated[Optional[str], Query(description="Document id (default: all)")] = None,
              depth: Annotated[Optional[int], Query(ge=1, description="Levels below the document")] = None):

@@ -159,9 +159,42 @@ class ClauseRef(BaseModel):
     heading: Optional[str] = None
 
 
+class Citation(BaseModel):
+    """A 《…》 reference (or 本法第N条) in a clause, resolved to the document and article it
+    names (kb.citations); ids are null when the knowledge base does not hold what it names."""
+
+    text: str = Field(description="The reference as written, e.g. 《中华人民共和国反家庭暴力法》第二十三条")
+    doc_id: Optional[str] = Field(description="Cited document, its current version; null when unresolved")
+    clause_id: Optional[str] = Field(description="Cited article (of the current version); null when no "
+                                                 "article is named or it is not found")
+    in_force_doc_id: Optional[str] = Field(description="The version in force at the citing document's date "
+                                                       "when it is not the current one, else null")
+    in_force_clause_id: Optional[str] = Field(None, description="The same article in that version")
+    title: Optional[str] = Field(None, description="Title inside 《》 as written; null for 本法第N条")
+    label: Optional[str] = Field(None, description="The article named, e.g. 第二十三条; null for a whole document")
+    short_path: Optional[str] = Field(None, description="Path of the cited article, or the cited document's short title")
+    citing_clause_id: str = Field(description="The clause the reference is written in")
+    citing_doc_id: str = Field(description="Its document")
+    citing_short_path: Optional[str] = Field(None, description="Path of the citing clause")
+    ord: int = Field(0, description="Position among the citing clause's citations")
+    start: int = Field(0, description="Offset of the reference in the citing clause's text")
+    end: int = Field(0, description="End offset of the reference")
+
+
+class CitesResult(BaseModel):
+    """What a document or clause cites and what cites it (as ``kb cites --json``)."""
+
+    id: str
+    kind: str
+    title: str
+    cites: list[Citation] = Field(description="Citations its clauses make, resolved or not")
+    cited_by: list[Citation] = Field(description="Citations naming it (a document: or any of its articles)")
+
+
 class ShowResult(BaseModel):
     """A node with its context: breadcrumb (root → node), the clause (null for
-    non-clause nodes), children and the neighbouring clauses."""
+    non-clause nodes), children and the neighbouring clauses; the citations its clauses
+    make (``cites``) and the ids of the clauses citing it (``cited_by``)."""
 
     id: str
     kind: str
@@ -172,6 +205,8 @@ class ShowResult(BaseModel):
     children: list[ChildRef]
     previous: Optional[ClauseRef] = None
     next: Optional[ClauseRef] = None
+    cites: list[Citation] = Field(default_factory=list, description="What the clause cites, resolved or not")
+    cited_by: list[str] = Field(default_factory=list, description="Ids of the clauses that cite it")
 
 
 class Document(BaseModel):

@@ -176,6 +176,9 @@ def show(id_or_path: str = typer.Argument(..., help="Node id, or a path such as 
         for label, nb in (("← previous", r.previous), ("→ next", r.next)):
             if nb:
                 out.print(f"[dim]{label}: {nb.short_path} {nb.heading or ''} ({nb.id})[/]", highlight=False)
+        from cli.cites import print_citations
+
+        print_citations(r.cites, r.cited_by)
     else:
         if r.node.text:
             out.print(r.node.text, highlight=False)
@@ -207,7 +210,7 @@ def clauses(plan: Optional[str] = typer.Option(None, "--plan", help="Plan short 
 
 
 # Commands of later pipeline stages live in their own modules; importing registers them.
-from cli import evaluate, monitor, parse, remove, search, serve, tags  # noqa: E402,F401
+from cli import cites, evaluate, monitor, parse, remove, search, serve, tags  # noqa: E402,F401
 
 if __name__ == "__main__":
     app()

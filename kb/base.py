@@ -31,6 +31,8 @@ class ShowResult:
     children: list[Node] = field(default_factory=list)
     previous: Optional[Clause] = None
     next: Optional[Clause] = None
+    cites: list = field(default_factory=list)  # kb.citations.Citation made by the node's clauses
+    cited_by: list[str] = field(default_factory=list)  # ids of clauses citing the node
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -40,7 +42,25 @@ class ShowResult:
             "clause": self.clause.to_dict() if self.clause else None,
             "children": [{"id": n.id, "kind": n.kind, "title": n.title, "number": n.number} for n in self.children],
             "previous": _brief(self.previous), "next": _brief(self.next),
+            "cites": [c.to_dict() for c in self.cites], "cited_by": self.cited_by,
         }
+
+
+@dataclass
+class CitesResult:
+    """The citations of a document or clause (``kb cites``): ``cites`` those its clauses make
+    (resolved or not), ``cited_by`` those that name it (or, for a document, any of its
+    articles), both kb.citations.Citation in citing-document order."""
+
+    id: str
+    kind: str
+    title: str
+    cites: list
+    cited_by: list
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "kind": self.kind, "title": self.title,
+                "cites": [c.to_dict() for c in self.cites], "cited_by": [c.to_dict() for c in self.cited_by]}
 
 
 def _brief(c: Optional[Clause]) -> Optional[dict[str, Any]]:
@@ -357,8 +377,49 @@ class KnowledgeBase:
             prev = self._neighbour(clause, -1)
             nxt = self._neighbour(clause, +1)
         children = [n for n in by_id.values() if n.parent_id == node.id]
+        cites, cited_by = self._citations(node, by_id)
         return ShowResult(node=node, breadcrumb=list(reversed(crumbs)), clause=clause,
-                          children=sorted(children, key=lambda n: n.ord), previous=prev, next=nxt)
+                          children=sorted(children, key=lambda n: n.ord), previous=prev, next=nxt,
+                          cites=cites, cited_by=list(dict.fromkeys(c.citing_clause_id for c in cited_by)))
+
+    def cites(self, key: str) -> CitesResult:
+        """What a document or clause cites and what cites it. ``key`` is a node id or path as
+        for :meth:`show`, or a document's title or short title (妇女权益保障法: its current
+        version). Raises NotFound."""
+        key = key.strip()
+        try:
+            node = self._resolve(key)
+        except NotFound as e:
+            node = self._titled(key, e)
+        cites, cited_by = self._citations(node, {n.id: n for n in self.store.nodes(node.doc_id)})
+        return CitesResult(node.id, node.kind, node.title, cites, cited_by)
+
+    def _titled(self, key: str, why: NotFound) -> Node:
+        """The document node whose title or short title is ``key`` (current version); else
+        NotFound with ``why`` (why it is not an id or path)."""
+        from kb.citations import Catalogue, norm_title
+
+        cat = Catalogue(self.store.documents(), [])
+        works = sorted(cat.keys.get(norm_title(key), ())) if key else []
+        if not works:
+            raise NotFound(f"{why}; nor is it a document title (`kb docs` lists them)") from None
+        return self.store.node(cat.current[works[0]])
+
+    def _citations(self, node: Node, by_id: dict[str, Node]) -> tuple[list, list]:
+        """(citations made by the clauses at or under ``node``, citations of ``node``): a
+        clause is cited by id, in its current or in-force version; a document by any
+        citation naming it."""
+        if node.kind == "document":
+            return (self.store.citations("t.doc_id = ?", [node.id]),
+                    self.store.citations("t.cited_doc_id = ? OR t.in_force_doc_id = ?", [node.id, node.id]))
+        under, todo = set(), [node.id]
+        while todo:
+            cur = todo.pop()
+            under.add(cur)
+            todo.extend(n.id for n in by_id.values() if n.parent_id == cur)
+        marks = ",".join("?" * len(under))
+        return (self.store.citations(f"t.clause_id IN ({marks})", sorted(under)),
+                self.store.citations("t.cited_clause_id = ? OR t.in_force_clause_id = ?", [node.id, node.id]))
 
     def _neighbour(self, c: Clause, step: int) -> Optional[Clause]:
         found = self.store.clauses("doc_id = ? AND ord = ?", [c.doc_id, c.ord + step], with_tags=False)

@@ -209,6 +209,9 @@ def write_generation(index_dir: str | Path, change: Callable[[Store], None], *, 
             store_file.unlink(missing_ok=True)
         store = Store(store_file)
         change(store)
+        from kb.citations import refresh
+
+        refresh(store)  # citations resolve against every stored document, so after each change
         from kb.indexes import build_search_indexes
         from kb.versions import mark
 

@@ -10,6 +10,8 @@ Tables::
             short_path, plan_title, line_start, line_end, ord, label)
     targets(clause_id, doc_id, ord, indicator, indicator_norm, comparator, value, …)
     departments(clause_id, doc_id, ord, name, explicit, role, evidence, start, end, cue)
+    citations(clause_id, doc_id, ord, text, title, label, start, end, cited_doc_id, cited_clause_id,
+              in_force_doc_id, in_force_clause_id)   (citing clause/document first; kb.citations)
 
 Re-ingesting a document replaces all its rows in one transaction; other documents stay.
 """
@@ -119,6 +121,36 @@ class Store:
             for doc_id in doc_ids:
                 self._delete(doc_id)
 
+    def replace_citations(self, cits: Iterable[Any]) -> None:
+        """Replace the whole ``citations`` table with ``cits`` (kb.citations.Citation), in ONE
+        transaction; created here, so stores made before citations existed gain it."""
+        with self.db.conn:
+            self.db.execute("DROP TABLE IF EXISTS citations")
+            self.db["citations"].create(_CITATION_COLS)
+            self.db["citations"].insert_all((_citation_row(c) for c in cits), batch_size=500)
+            for cols in (["clause_id"], ["cited_doc_id"], ["cited_clause_id"], ["in_force_doc_id"]):
+                self.db["citations"].create_index(cols)
+
+    def citations(self, where: str | None = None, args: list | None = None) -> list[Any]:
+        """Stored citations (kb.citations.Citation) matching a SQL ``where`` on the citations
+        table, in citing document order; [] for a store made before citations existed."""
+        from kb.citations import Citation
+
+        if "citations" not in self.db.table_names():
+            return []
+        sql = ("SELECT t.*, c.short_path AS citing_short_path, coalesce(k.short_path, d.short_title, d.title) "
+               "AS short_path FROM citations t JOIN clauses c ON c.id = t.clause_id "
+               "LEFT JOIN clauses k ON k.id = t.cited_clause_id LEFT JOIN documents d ON d.id = t.cited_doc_id"
+               + (f" WHERE {where}" if where else "") + " ORDER BY c.doc_id, c.ord, t.ord")
+        out = []
+        for r in self.db.query(sql, args or []):
+            out.append(Citation(citing_clause_id=r["clause_id"], citing_doc_id=r["doc_id"], ord=r["ord"],
+                                text=r["text"], title=r["title"], label=r["label"], start=r["start"], end=r["end"],
+                                doc_id=r["cited_doc_id"], clause_id=r["cited_clause_id"],
+                                in_force_doc_id=r["in_force_doc_id"], in_force_clause_id=r["in_force_clause_id"],
+                                short_path=r["short_path"], citing_short_path=r["citing_short_path"]))
+        return out
+
     def _delete(self, doc_id: str) -> None:
         for table in ("documents", "nodes", "clauses", "targets", "departments"):
             col = "id" if table == "documents" else "doc_id"
@@ -184,6 +216,18 @@ class Store:
 
     def count(self, table: str) -> int:
         return self.db[table].count
+
+
+_CITATION_COLS = {"clause_id": str, "doc_id": str, "ord": int, "text": str, "title": str, "label": str,
+                  "start": int, "end": int, "cited_doc_id": str, "cited_clause_id": str, "in_force_doc_id": str,
+                  "in_force_clause_id": str}
+
+
+def _citation_row(c: Any) -> dict[str, Any]:
+    return {"clause_id": c.citing_clause_id, "doc_id": c.citing_doc_id, "ord": c.ord, "text": c.text,
+            "title": c.title, "label": c.label, "start": c.start, "end": c.end, "cited_doc_id": c.doc_id,
+            "cited_clause_id": c.clause_id, "in_force_doc_id": c.in_force_doc_id,
+            "in_force_clause_id": c.in_force_clause_id}
 
 
 def _row(d: dict[str, Any]) -> dict[str, Any]:

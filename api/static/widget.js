@@ -63,7 +63,9 @@
     ".dept.inferred{background:#f6f8fa;border-color:#d0d7de;color:#59636e;border-style:dashed}",
     ".target{background:#ecfdf3;border-color:#abefc6;color:#067647}",
     ".meta{font-size:12px;color:#9aa4ae}",
-    ".nav{display:flex;justify-content:space-between;gap:8px;font-size:13px;margin-top:8px}"
+    ".nav{display:flex;justify-content:space-between;gap:8px;font-size:13px;margin-top:8px}",
+    ".cites{font-size:13px;margin:4px 0 0;padding:0;list-style:none}",
+    ".cites li{margin:2px 0}.cites .note{color:#8a5a00}.cites .unresolved{color:#59636e}"
   ].join("\n");
 
   var COMPARATORS = { ">=": "≥", "<=": "≤", "=": "=", "~": "约", "decrease_by": "下降", "increase_by": "提高",
@@ -136,6 +138,61 @@
       var b = el("span", "badge target", "目标 " + targetText(t));
       b.title = t.evidence || "";
       box.appendChild(b);
+    });
+    return box;
+  }
+
+  /* Append a clause text with each resolved citation (by its offsets) as a link to the
+   * cited article or document; unresolved ones stay plain text. */
+  function citedText(parent, text, cites) {
+    text = String(text || "");
+    var pos = 0;
+    (cites || []).filter(function (c) { return c.doc_id; }).forEach(function (c) {
+      if (c.start < pos || c.end > text.length) { return; }  // a range gives several citations of one span
+      parent.appendChild(document.createTextNode(text.slice(pos, c.start)));
+      var a = el("a", "cite", text.slice(c.start, c.end));
+      a.href = clauseLink(c.clause_id || c.doc_id);
+      a.title = citeTitle(c);
+      parent.appendChild(a);
+      pos = c.end;
+    });
+    parent.appendChild(document.createTextNode(text.slice(pos)));
+    return parent;
+  }
+
+  function citeTitle(c) {
+    var t = c.short_path || c.doc_id || "";
+    return c.in_force_doc_id ? t + "（引用时施行的版本：" + (c.in_force_clause_id || c.in_force_doc_id) + "）" : t;
+  }
+
+  /* 引用: each citation of the clause (a link when resolved, 未收录 when not); 被引用: the clauses citing it. */
+  function citations(r) {
+    var box = el("ul", "cites");
+    (r.cites || []).forEach(function (c) {
+      var li = el("li", "cite-item");
+      li.appendChild(document.createTextNode("引用："));
+      if (c.doc_id) {
+        var a = el("a", "cite", c.title ? "《" + c.title + "》" + (c.label || "") : c.text);
+        a.href = clauseLink(c.clause_id || c.doc_id);
+        a.title = c.short_path || "";
+        li.appendChild(a);
+        if (c.in_force_doc_id) {
+          var old = el("a", "note", "（引用时施行的版本）");
+          old.href = clauseLink(c.in_force_clause_id || c.in_force_doc_id);
+          li.appendChild(old);
+        }
+      } else {
+        li.appendChild(el("span", "unresolved", c.text + "（未收录）"));
+      }
+      box.appendChild(li);
+    });
+    (r.cited_by || []).forEach(function (id) {
+      var li = el("li", "cited-by");
+      li.appendChild(document.createTextNode("被引用："));
+      var a = el("a", null, id);
+      a.href = clauseLink(id);
+      li.appendChild(a);
+      box.appendChild(li);
     });
     return box;
   }
@@ -323,7 +380,8 @@
                                         .map(function (c) { return c.title; })));
       var c = r.clause;
       li.appendChild(el("h3", null, c ? (c.heading || plainTitle(c)) : r.title));
-      li.appendChild(el("p", "text", c ? c.text : r.node.text));
+      li.appendChild(c ? citedText(el("p", "text"), c.text, r.cites) : el("p", "text", r.node.text));
+      if ((r.cites || []).length || (r.cited_by || []).length) { li.appendChild(citations(r)); }
       if (c) {
         li.appendChild(badges(c));
         li.appendChild(el("p", "meta", c.short_path + " · 第 " + c.line_start + "–" + c.line_end + " 行 · " + c.id));
