@@ -32,7 +32,8 @@ CONFIDENCE = {"threshold": 0.79, "weight_bm25": 0.005, "bm25_cap": 15.0, "weight
 @dataclass
 class Answer:
     """``answer``: one sentence or None; ``kind``: target_value | structure | department | clauses |
-    not_found, or from the actual values (``kb.ask_monitor``) actual_value | monitor_status;
+    not_found | article (a law article named or searched within its law) | document (from a
+    document's metadata, kb/ask_docs.py), or from the actual values (``kb.ask_monitor``) actual_value | monitor_status;
     ``hits``: cited clauses (for not_found: low-confidence suggestions); ``targets``: the
     targets the answer states; ``confident``: False for not_found; ``monitor``: the
     kb.monitor.MonitorRow list an actual_value / monitor_status answer states."""
@@ -53,14 +54,26 @@ class Answer:
 
 
 def ask(searcher: Searcher, question: str, k: int = 5) -> Answer:
-    """Answer ``question`` over the searcher's index (see module docstring)."""
+    """Answer ``question`` over the searcher's index (see module docstring); every hit
+    names its document (``Hit.doc``)."""
+    answer = _route(searcher, question, k)
+    searcher.describe(answer.hits)
+    return answer
+
+
+def _route(searcher: Searcher, question: str, k: int) -> Answer:
+    from kb.ask_docs import answer_documents, side_by_side
+
     searcher.warm_up()
     structural = answer_structure(searcher, normalize_query(question))
     if structural is not None:
         return structural
+    about_docs = answer_documents(searcher, question, k)
+    if about_docs is not None:
+        return about_docs
     result = searcher.search(question, k=max(k, CONFIDENCE["depth"]))
     score = confidence(searcher, result)
-    result.hits = result.hits[:k]
+    depth_hits, result.hits = result.hits, result.hits[:k]
     if score < CONFIDENCE["threshold"]:
         return Answer(NOT_FOUND, "not_found", result.hits[: CONFIDENCE["suggestions"]], confident=False,
                       confidence=score)
@@ -75,6 +88,10 @@ def ask(searcher: Searcher, question: str, k: int = 5) -> Answer:
             return Answer(sentence, "target_value", result.hits, targets, confidence=score)
     if len(intent.departments) == 1 and re.search(DUTY_WORDS, intent.text):
         return answer_department(searcher, question, intent.departments[0], score, k)
+    pair = side_by_side(depth_hits, k)
+    if pair is not None:
+        sentence, hits = pair
+        return Answer(sentence, "clauses", hits[:k], confidence=score)
     return Answer(None, "clauses", result.hits, confidence=score)
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, NamedTuple, Optional
 
 from kb import indexes, layout
 from kb.errors import IndexStale, QueryError
-from kb.query import Intent, question_words, understand
+from kb.indexes import law_chapter, law_short_title
+from kb.query import Intent, document_names, named_documents, question_words, understand
 from kb.store import Store
 from kb.types import Clause
 
@@ -34,6 +35,8 @@ SETTINGS: dict[str, Any] = {
     "boost_indicator": 0.5,
     "boost_domain": 0.3,               # the query names the clause's 发展领域
     "boost_ordinal": 1.0,              # … and its number (第8条)
+    "boost_named_doc": 0.5,            # the query names the clause's document (反家庭暴力法)
+    "boost_named_article": 1.0,        # … and its article (第二十三条)
     "max_query_chars": 512,
     "max_k": 100,
 }
@@ -65,6 +68,7 @@ class Hit:
     ranks: dict[str, Optional[int]] = field(default_factory=dict)
     raw: dict[str, Optional[float]] = field(default_factory=dict)
     matched_terms: list[str] = field(default_factory=list)
+    doc: Optional[DocInfo] = None
 
     def to_dict(self) -> dict[str, Any]:
         c = self.clause
@@ -73,7 +77,40 @@ class Hit:
                 "heading": c.heading, "text": c.text, "doc_id": c.doc_id,
                 "departments": [d.to_dict() for d in c.departments],
                 "targets": [t.to_dict() for t in c.targets], "matched_terms": self.matched_terms,
-                "ranks": self.ranks, "raw_scores": self.raw}
+                "ranks": self.ranks, "raw_scores": self.raw,
+                "doc_title": self.doc.title if self.doc else None,
+                "doc_short_title": self.doc.short_title if self.doc else None,
+                "doc_type": self.doc.doc_type if self.doc else None,
+                "label": c.label, "chapter": law_chapter(c), "place": self.place}
+
+    @property
+    def place(self) -> str:
+        """Where the clause sits, as a reader cites it: the plan path
+        (儿童/儿童安全/策略措施/3), or a law's short title, 章 and article
+        (反家庭暴力法 第四章 第二十三条)."""
+        return place(self.clause)
+
+
+def place(c: Clause) -> str:
+    """A clause's place as a reader cites it (see ``Hit.place``)."""
+    if c.plan is None and c.label:
+        chapter = (law_chapter(c) or "").split()[0] if law_chapter(c) else ""
+        return " ".join(p for p in (law_short_title(c), chapter, c.label) if p)
+    return c.short_path
+
+
+class DocInfo(NamedTuple):
+    """What a hit says about its document: full title, short title (反家庭暴力法; the plan
+    notice's title for the seed) and type (规划, 法律, 行政法规…, as ``kb docs`` gives it)."""
+
+    title: Optional[str]
+    short_title: Optional[str]
+    doc_type: Optional[str]
+
+    @classmethod
+    def of(cls, doc: dict[str, Any]) -> "DocInfo":
+        """From a ``Store.documents()`` row."""
+        return cls(doc.get("title"), doc.get("short_title"), doc.get("doc_type"))
 
 
 @dataclass
@@ -133,11 +170,22 @@ class Searcher:
             raise IndexStale("the search indexes do not match the stored clauses; rebuild them: "
                              "kb ingest --rebuild corpus/")
         self.clauses = {c.id: c for c in clauses}
+        docs = self.store.documents()
+        self.docs = {d["id"]: DocInfo.of(d) for d in docs}
+        self.doc_names = document_names(docs)
         self.plan_keys = sorted({c.plan for c in self.clauses.values() if c.plan})
         self.domains = sorted({c.domain for c in self.clauses.values() if c.domain})
         self.indicators = sorted({t.indicator_norm or t.indicator for c in self.clauses.values() for t in c.targets})
         self.segmenter.warm_up()
         embedder.embed_queries(["预热"])  # first call allocates the engine's buffers
+
+    def describe(self, hits: list[Hit]) -> list[Hit]:
+        """Fill in each hit's document (``Hit.doc``) where it is missing; returns ``hits``."""
+        self.warm_up()
+        for h in hits:
+            if h.doc is None:
+                h.doc = self.docs.get(h.clause.doc_id)
+        return hits
 
     # ------------------------------------------------------------------ search
     def search(self, query: str, k: int = 10, filters: Optional[Filters] = None,
@@ -153,6 +201,7 @@ class Searcher:
         self.warm_up()
         query = (query or "")[: SETTINGS["max_query_chars"] * 4]
         intent = understand(query, self.plan_keys, self.lexicon, self.indicators, self.domains)
+        intent.doc_ids = named_documents(query, self.doc_names)
         allowed, message = self.allowed_ids(filters or Filters())
         if allowed is not None and not allowed:
             return SearchResult([], intent, message)
@@ -199,7 +248,7 @@ class Searcher:
                 continue
             ranks = dict(zip(names, f.ranks))
             raw = dict(zip(names, f.scores))
-            out.append(Hit(clause=clause, score=float(f.score), ranks=ranks, raw=raw))
+            out.append(Hit(clause=clause, score=float(f.score), ranks=ranks, raw=raw, doc=self.docs.get(clause.doc_id)))
         return out
 
     def _boost(self, hits: list[Hit], intent: Intent) -> None:
@@ -220,6 +269,10 @@ class Searcher:
                 factor += SETTINGS["boost_domain"]
                 if intent.number is not None and c.number == intent.number:
                     factor += SETTINGS["boost_ordinal"]
+            if intent.doc_ids and c.doc_id in intent.doc_ids:
+                factor += SETTINGS["boost_named_doc"]
+                if c.label and article_number(intent.text) == c.number:
+                    factor += SETTINGS["boost_named_article"]
             h.score *= factor
 
     # ------------------------------------------------------------------ filters
@@ -267,3 +320,16 @@ def matched_terms(tokens: list[str], text: str) -> list[str]:
     tokens contained in a longer matched one — what a UI highlights."""
     found = sorted({t for t in tokens if (len(t) >= 2 or t.isdigit()) and t in text}, key=len, reverse=True)
     return [t for t in found if not any(t != u and t in u for u in found)]
+
+
+def article_number(q: str) -> Optional[int]:
+    """N of the first 第N条 in ``q`` (Arabic or Chinese numerals, 第一千零四十七条 → 1047),
+    None when there is none."""
+    import re
+
+    from kb.grammars.lines import cn_number
+
+    m = re.search(r"第\s*([0-9]{1,4}|[一二两三四五六七八九十百千零〇]{1,8})\s*条", q)
+    if not m:
+        return None
+    return int(m[1]) if m[1].isdigit() else cn_number(m[1])
