@@ -192,7 +192,10 @@ class KnowledgeBase:
 
     def department(self, name: str) -> dict[str, Any]:
         """A body's clauses, explicit tags first: {name, clauses: [clause dict + explicit, role,
-        evidence, cue]}. Raises NotFound, with close names, for an unknown body."""
+        evidence, cue, place, unit]}; ``unit`` is article for a law article (tagged where the law
+        names the body by its function, 县级以上人民政府民政部门 → 区民政局; see
+        kb/data/departments.yaml), clause for a plan clause. Raises NotFound, with close names,
+        for an unknown body."""
         from kb.departments import Lexicon
 
         lex = Lexicon.load()
@@ -209,9 +212,12 @@ class KnowledgeBase:
             "max(cue) AS cue FROM departments WHERE name = ? GROUP BY clause_id", [canonical])}
         clauses = self.store.clauses(f"id IN ({','.join('?' * len(tags))})", list(tags)) if tags else []
         clauses.sort(key=lambda c: (-tags[c.id]["explicit"], c.doc_id, c.ord))
+        from kb.search import place
+
         return {"name": canonical, "clauses": [
             dict(c.to_dict(), explicit=bool(tags[c.id]["explicit"]), role=tags[c.id]["role"],
-                 evidence=tags[c.id]["evidence"], cue=tags[c.id]["cue"]) for c in clauses]}
+                 evidence=tags[c.id]["evidence"], cue=tags[c.id]["cue"], place=place(c),
+                 unit="article" if c.plan is None and c.label else "clause") for c in clauses]}
 
     # ------------------------------------------------------------------ monitoring (issue 11)
     def plans(self) -> list:

@@ -134,3 +134,25 @@ def test_side_by_side_names_plan_measure_and_law_article(mixed):
 def test_which_article_of_a_topic_the_law_does_not_cover(mixed):
     a = mixed.ask("反家庭暴力法哪一条讲个人所得税")
     assert a.kind == "not_found" and not a.confident
+
+
+def test_departments_list_plan_clauses_and_law_articles_together(mixed):
+    """妇女权益保障法 names 县级以上人民政府民政部门 etc.; the plans name 区民政局: one body."""
+    body = mixed.department("民政")
+    assert body["name"] == "区民政局"
+    units = {c["unit"] for c in body["clauses"] if c["explicit"]}
+    assert units == {"clause", "article"}
+    law = next(c for c in body["clauses"] if c["unit"] == "article" and c["explicit"])
+    assert law["evidence"].endswith("部门") and law["place"].split()[0] in ("反家庭暴力法", "妇女权益保障法")
+    assert any(not c["explicit"] for c in body["clauses"])
+
+
+def test_a_law_names_a_health_body_by_its_function():
+    from kb.departments import Lexicon, tag_departments
+
+    lex = Lexicon.load()
+    # 母婴保健法 第二十九条 and 反家庭暴力法 第二十三条 wordings
+    assert [t.name for t in tag_departments("县级以上地方人民政府卫生行政部门管理本行政区域内的母婴保健工作。", lex)
+            if t.explicit] == ["区卫生健康局"]
+    assert {t.name for t in tag_departments("其近亲属、公安机关、妇女联合会可以代为申请", lex) if t.explicit} == {
+        "区公安分局", "区妇联"}
