@@ -156,3 +156,28 @@ def test_a_law_names_a_health_body_by_its_function():
             if t.explicit] == ["区卫生健康局"]
     assert {t.name for t in tag_departments("其近亲属、公安机关、妇女联合会可以代为申请", lex) if t.explicit} == {
         "区公安分局", "区妇联"}
+
+
+# ---------------------------------------------------------------- kb show across documents
+
+def test_show_takes_a_document_first(mixed):
+    r = mixed.show("funvquanyibaozhangfa-2022-10-30/第二十三条")
+    assert r.clause.doc_id == "funvquanyibaozhangfa-2022-10-30" and r.clause.label == "第二十三条"
+    assert mixed.show("反家庭暴力法/23").clause.id == "fanjiatingbaolifa-2015-12-27.a23"
+    assert mixed.show("czf-2022-8/儿童/儿童安全/策略措施/3").clause.short_path == "儿童/儿童安全/策略措施/3"
+
+
+def test_an_ambiguous_path_lists_the_candidates_by_document(mixed):
+    from kb.errors import NotFound
+
+    with pytest.raises(NotFound, match=r"funvquanyibaozhangfa-2018-10-26: 妇女权益保障法/第二十三条.*"
+                                       r"funvquanyibaozhangfa-2022-10-30: 妇女权益保障法/第二十三条"):
+        mixed.show("妇女权益保障法/第二十三条")
+
+
+def test_a_node_path_shows_the_node(mixed):
+    r = mixed.show("儿童/儿童安全")
+    assert r.clause is None and r.node.kind == "domain" and r.node.title.endswith("儿童安全")
+    assert {"主要目标", "策略措施"} <= {c.title for c in r.children}
+    chapter = mixed.show("反家庭暴力法/第四章")
+    assert chapter.node.title == "第四章 人身安全保护令" and any(c.title == "第二十三条" for c in chapter.children)
