@@ -21,11 +21,13 @@ NOT_FOUND = "未找到相关条款"
 # Confidence of a search result (see ``confidence``): best dense cosine
 # + weight_bm25 · min(best BM25, bm25_cap) − weight_uncovered · share of the question's
 # words that the corpus never uses (with no colloquial mapping) − 1 for an unknown Latin
-# word (GDP). Below ``threshold`` the answer is 未找到相关条款. Calibrated on the dev
-# questions (docs/evaluation.md): just above the most confident negative (0.789); one
-# positive (a colloquial paraphrase, 0.778) falls below it — the dev set is not fully
-# separable with these signals.
-CONFIDENCE = {"threshold": 0.79, "weight_bm25": 0.005, "bm25_cap": 15.0, "weight_uncovered": 0.3,
+# word (GDP). Below ``threshold`` the answer is 未找到相关条款, except for a question that
+# names an indicator the plans set a target for and asks its value (covered by definition).
+# Calibrated on the plan and law dev sets together over the mixed corpus (seed + 16 laws,
+# docs/evaluation.md): the laws raise every cosine, so 0.79 (the seed-only value) let 5 of
+# 11 negatives through; 0.86 answers 1 negative (q142, 0.865) and refuses 2 plan positives
+# (q080 0.803, q081 0.847) — the two sets are not separable with these signals.
+CONFIDENCE = {"threshold": 0.86, "weight_bm25": 0.005, "bm25_cap": 15.0, "weight_uncovered": 0.3,
               "depth": 10, "suggestions": 3}
 
 
@@ -74,10 +76,11 @@ def _route(searcher: Searcher, question: str, k: int) -> Answer:
     result = searcher.search(question, k=max(k, CONFIDENCE["depth"]))
     score = confidence(searcher, result)
     depth_hits, result.hits = result.hits, result.hits[:k]
-    if score < CONFIDENCE["threshold"]:
+    intent = result.intent
+    named_target = bool(intent.indicators) and (intent.wants_value or asks_value(intent.text) or only_indicator(intent))
+    if score < CONFIDENCE["threshold"] and not (named_target and value_targets(result)):
         return Answer(NOT_FOUND, "not_found", result.hits[: CONFIDENCE["suggestions"]], confident=False,
                       confidence=score)
-    intent = result.intent
     if intent.wants_value or asks_value(intent.text) or only_indicator(intent):
         targets = value_targets(result)
         if targets:

@@ -32,7 +32,7 @@ EVENTS = (("effective", re.compile(r"施行|生效|实施|开始执行")),
           ("amended", re.compile(r"修订|修正|修改")))
 WHO = re.compile(r"谁(印发|发布|制定|颁布|发的|出台|下发|签发)|(哪个|哪家|哪一?级|什么)(部门|单位|机关|机构|政府)"
                  r"(印发|发布|制定|颁布|出台|下发|发的)|发文(机关|单位|部门)|印发(单位|机关)|制定机关")
-VALID = re.compile(r"有效|失效|废止|现行|过期|作废|还能用|还管用")
+VALID = re.compile(r"(还|是否|仍然?|现在)有效|有效(吗|么|嘛|期)|失效|废止|作废|过期|还能用|还管用|现行有效|还在施行")
 WHAT_DOC = re.compile(r"什么文件|哪个文件|什么规定|是什么|讲什么|哪份")
 # Words that point at a document without naming it ("这个文件", "规划", "本法").
 GENERIC = {"plan": re.compile(r"规划|纲要|通知|文件|这份|这个"), "law": re.compile(r"本法|该法|这部法|这个法")}
