@@ -58,13 +58,13 @@ def law_report(mixed_kb):
 
 # Bars of issue 9 not met yet (measured on the mixed corpus, docs/evaluation.md): strict,
 # so the suite says so the day they pass.
-@pytest.mark.xfail(strict=True, reason="measured R@5 0.876, MRR@10 0.904 (superseded versions still searched)")
+@pytest.mark.xfail(strict=True, reason="measured R@5 0.879, MRR@10 0.908 (seed-only index: 0.949, 0.968)")
 def test_plan_dev_set_no_worse_in_the_mixed_corpus(plan_report):
     o = plan_report.modes["hybrid"].overall
     assert o.recall[5] >= 0.949 and o.mrr >= 0.968, o.to_dict()
 
 
-@pytest.mark.xfail(strict=True, reason="measured R@5 0.833, MRR@10 0.820 (law_topic R@5 0.611)")
+@pytest.mark.xfail(strict=True, reason="measured R@5 0.833, MRR@10 0.832 (law_topic R@5 0.611)")
 def test_law_dev_set_meets_the_bar(law_report):
     o = law_report.modes["hybrid"].overall
     assert o.recall[5] >= 0.90 and o.mrr >= 0.85, o.to_dict()
