@@ -222,6 +222,9 @@ class DepartmentClause(Clause):
     role: Optional[str] = Field(None, description="lead (牵头/负责/组织) or participant")
     evidence: Optional[str] = Field(None, description="Surface form of the department in the text")
     cue: Optional[str] = Field(None, description="Word that triggered an inferred tag")
+    place: str = Field("", description="Plan path, or law, chapter and article (反家庭暴力法 第四章 第二十三条)")
+    unit: Literal["clause", "article"] = Field("clause", description="article: a law article (the law names the "
+                                               "body by its function, 县级以上人民政府民政部门); clause: a plan clause")
 
 
 class DepartmentDetail(BaseModel):
