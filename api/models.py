@@ -111,6 +111,14 @@ class Hit(BaseModel):
         default_factory=dict, description="1-based rank in each retriever (bm25, dense); null when absent")
     raw_scores: dict[str, Optional[float]] = Field(
         default_factory=dict, description="Raw score of each retriever; null when absent")
+    doc_title: Optional[str] = Field(None, description="Title of the document (中华人民共和国反家庭暴力法)")
+    doc_short_title: Optional[str] = Field(None, description="Short title of the document (反家庭暴力法)")
+    doc_type: Optional[str] = Field(None, description="Type of the document: 规划, 法律, 行政法规, 通知…")
+    label: Optional[str] = Field(None, description="The article as cited (第二十三条); null in plans")
+    chapter: Optional[str] = Field(None, description="The law chapter of an article (第四章 人身安全保护令); "
+                                                     "null in plans and for articles outside chapters")
+    place: str = Field("", description="Where the clause sits: the plan path (儿童/儿童安全/策略措施/3) or "
+                                       "law, chapter and article (反家庭暴力法 第四章 第二十三条)")
 
 
 class AskHit(Hit):
@@ -124,7 +132,7 @@ class Answer(BaseModel):
 
     answer: Optional[str] = Field(description="The answer sentence, or null when none was found")
     kind: Literal["target_value", "structure", "department", "clauses", "not_found", "actual_value",
-                  "monitor_status"] = Field(
+                  "monitor_status", "article", "document"] = Field(
         description="How the answer was found; not_found: 未找到相关条款, the hits are low-confidence suggestions")
     hits: list[AskHit] = Field(description="Supporting clauses, best first")
     targets: list[Target] = Field(description="Targets the answer is drawn from")
@@ -252,6 +260,9 @@ class DepartmentClause(Clause):
     role: Optional[str] = Field(None, description="lead (牵头/负责/组织) or participant")
     evidence: Optional[str] = Field(None, description="Surface form of the department in the text")
     cue: Optional[str] = Field(None, description="Word that triggered an inferred tag")
+    place: str = Field("", description="Plan path, or law, chapter and article (反家庭暴力法 第四章 第二十三条)")
+    unit: Literal["clause", "article"] = Field("clause", description="article: a law article (the law names the "
+                                               "body by its function, 县级以上人民政府民政部门); clause: a plan clause")
 
 
 class DepartmentDetail(BaseModel):

@@ -56,7 +56,7 @@ def search(query: Optional[str] = typer.Argument(None, help="Query in Chinese, e
     for col in ("#", "path", "clause", "score"):
         t.add_column(col, overflow="fold")
     for i, h in enumerate(result.hits, 1):
-        t.add_row(str(i), f"{h.clause.short_path}\n[dim]{h.clause.id}[/]", highlight(h.clause.text, h.matched_terms, 160),
+        t.add_row(str(i), f"{h.place}\n[dim]{h.doc.doc_type + ' · ' if h.doc and h.doc.doc_type else ''}{h.clause.id}[/]", highlight(h.clause.text, h.matched_terms, 160),
                   f"{h.score:.4f}")
     out.print(t)
 
@@ -103,7 +103,9 @@ def ask(question: str = typer.Argument(..., help="A question in Chinese, e.g. 20
     for h in a.hits[:5]:
         c = h.clause
         crumb = " › ".join(x for x in (c.plan and f"{c.plan}发展规划", c.domain or c.part, c.section,
-                                       str(c.number) if c.number else None) if x)
+                                       str(c.number) if c.number else None) if x) if c.plan else h.place
+        if h.doc and h.doc.doc_type:
+            crumb = f"{crumb} ({h.doc.doc_type})"
         out.print(f"\n[bold cyan]{crumb}[/]  [dim]{c.id}[/]", highlight=False)
         if c.heading:
             out.print(f"[bold]{c.heading}[/]", highlight=False)

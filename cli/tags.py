@@ -99,12 +99,14 @@ def _print_body(body: dict[str, Any]) -> None:
     if not clauses:
         err.print(f"no clauses tag {body['name']}", highlight=False)
         return
-    t = Table(title=f"{body['name']}: {n_exp} explicit, {len(clauses) - n_exp} inferred clauses")
+    n_law = sum(1 for c in clauses if c.get("unit") == "article")
+    t = Table(title=f"{body['name']}: {n_exp} explicit, {len(clauses) - n_exp} inferred clauses"
+              + (f" ({len(clauses) - n_law} plan clauses, {n_law} law articles)" if n_law else ""))
     for col in ("path", "role", "evidence", "text"):
         t.add_column(col, overflow="fold")
     for c in clauses:
         how = c["evidence"] if c["explicit"] else f"推断:{c['cue']}"
         role = ("★lead" if c["role"] == "lead" else c["role"]) if c["explicit"] else "inferred"
         text = c["text"].replace("\n", " ")
-        t.add_row(c["short_path"], role, how or "", text[:60] + ("…" if len(text) > 60 else ""))
+        t.add_row(c.get("place") or c["short_path"], role, how or "", text[:60] + ("…" if len(text) > 60 else ""))
     out.print(t)

@@ -21,18 +21,21 @@ NOT_FOUND = "未找到相关条款"
 # Confidence of a search result (see ``confidence``): best dense cosine
 # + weight_bm25 · min(best BM25, bm25_cap) − weight_uncovered · share of the question's
 # words that the corpus never uses (with no colloquial mapping) − 1 for an unknown Latin
-# word (GDP). Below ``threshold`` the answer is 未找到相关条款. Calibrated on the dev
-# questions (docs/evaluation.md): just above the most confident negative (0.789); one
-# positive (a colloquial paraphrase, 0.778) falls below it — the dev set is not fully
-# separable with these signals.
-CONFIDENCE = {"threshold": 0.79, "weight_bm25": 0.005, "bm25_cap": 15.0, "weight_uncovered": 0.3,
+# word (GDP). Below ``threshold`` the answer is 未找到相关条款, except for a question that
+# names an indicator the plans set a target for and asks its value (covered by definition).
+# Calibrated on the plan and law dev sets together over the mixed corpus (seed + 16 laws,
+# docs/evaluation.md): the laws raise every cosine, so 0.79 (the seed-only value) let 5 of
+# 11 negatives through; 0.86 answers 1 negative (q142, 0.865) and refuses 2 plan positives
+# (q080 0.803, q081 0.847) — the two sets are not separable with these signals.
+CONFIDENCE = {"threshold": 0.86, "weight_bm25": 0.005, "bm25_cap": 15.0, "weight_uncovered": 0.3,
               "depth": 10, "suggestions": 3}
 
 
 @dataclass
 class Answer:
     """``answer``: one sentence or None; ``kind``: target_value | structure | department | clauses |
-    not_found, or from the actual values (``kb.ask_monitor``) actual_value | monitor_status;
+    not_found | article (a law article named or searched within its law) | document (from a
+    document's metadata, kb/ask_docs.py), or from the actual values (``kb.ask_monitor``) actual_value | monitor_status;
     ``hits``: cited clauses (for not_found: low-confidence suggestions); ``targets``: the
     targets the answer states; ``confident``: False for not_found; ``monitor``: the
     kb.monitor.MonitorRow list an actual_value / monitor_status answer states."""
@@ -53,20 +56,32 @@ class Answer:
 
 
 def ask(searcher: Searcher, question: str, k: int = 5, filters=None) -> Answer:
-    """Answer ``question`` over the searcher's index (see module docstring). ``filters``
-    (kb.search.Filters) narrow the search as in ``Searcher.search``: by default superseded
-    versions (历史版本) are left out."""
+    """Answer ``question`` over the searcher's index (see module docstring); every hit
+    names its document (``Hit.doc``). ``filters`` (kb.search.Filters) narrow the search as in
+    ``Searcher.search``: by default superseded versions (历史版本) are left out."""
+    answer = _route(searcher, question, k, filters)
+    searcher.describe(answer.hits)
+    return answer
+
+
+def _route(searcher: Searcher, question: str, k: int, filters=None) -> Answer:
+    from kb.ask_docs import answer_documents, side_by_side
+
     searcher.warm_up()
     structural = answer_structure(searcher, normalize_query(question))
     if structural is not None:
         return structural
+    about_docs = answer_documents(searcher, question, k)
+    if about_docs is not None:
+        return about_docs
     result = searcher.search(question, k=max(k, CONFIDENCE["depth"]), filters=filters)
     score = confidence(searcher, result)
-    result.hits = result.hits[:k]
-    if score < CONFIDENCE["threshold"]:
+    depth_hits, result.hits = result.hits, result.hits[:k]
+    intent = result.intent
+    named_target = bool(intent.indicators) and (intent.wants_value or asks_value(intent.text) or only_indicator(intent))
+    if score < CONFIDENCE["threshold"] and not (named_target and value_targets(result)):
         return Answer(NOT_FOUND, "not_found", result.hits[: CONFIDENCE["suggestions"]], confident=False,
                       confidence=score)
-    intent = result.intent
     if intent.wants_value or asks_value(intent.text) or only_indicator(intent):
         targets = value_targets(result)
         if targets:
@@ -77,6 +92,10 @@ def ask(searcher: Searcher, question: str, k: int = 5, filters=None) -> Answer:
             return Answer(sentence, "target_value", result.hits, targets, confidence=score)
     if len(intent.departments) == 1 and re.search(DUTY_WORDS, intent.text):
         return answer_department(searcher, question, intent.departments[0], score, k, filters)
+    pair = side_by_side(depth_hits, k)
+    if pair is not None:
+        sentence, hits = pair
+        return Answer(sentence, "clauses", hits[:k], confidence=score)
     return Answer(None, "clauses", result.hits, confidence=score)
 
 

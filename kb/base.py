@@ -225,9 +225,11 @@ class KnowledgeBase:
 
     def department(self, name: str, **doc_filters) -> dict[str, Any]:
         """A body's clauses, explicit tags first: {name, clauses: [clause dict + explicit, role,
-        evidence, cue]}, in the documents that pass ``doc_filters`` (:meth:`doc_ids`).
-        Raises NotFound, with close names, for an unknown body; QueryError for an unknown
-        document filter value."""
+        evidence, cue, place, unit]}, in the documents that pass ``doc_filters`` (:meth:`doc_ids`);
+        ``unit`` is article for a law article (tagged where the law names the body by its
+        function, 县级以上人民政府民政部门 → 区民政局; see kb/data/departments.yaml), clause for a
+        plan clause. Raises NotFound, with close names, for an unknown body; QueryError for an
+        unknown document filter value."""
         from kb.departments import Lexicon
 
         lex = Lexicon.load()
@@ -245,9 +247,12 @@ class KnowledgeBase:
             f"max(cue) AS cue FROM departments WHERE name = ? {where} GROUP BY clause_id", [canonical, *args])}
         clauses = self.store.clauses(f"id IN ({','.join('?' * len(tags))})", list(tags)) if tags else []
         clauses.sort(key=lambda c: (-tags[c.id]["explicit"], c.doc_id, c.ord))
+        from kb.search import place
+
         return {"name": canonical, "clauses": [
             dict(c.to_dict(), explicit=bool(tags[c.id]["explicit"]), role=tags[c.id]["role"],
-                 evidence=tags[c.id]["evidence"], cue=tags[c.id]["cue"]) for c in clauses]}
+                 evidence=tags[c.id]["evidence"], cue=tags[c.id]["cue"], place=place(c),
+                 unit="article" if c.plan is None and c.label else "clause") for c in clauses]}
 
     # ------------------------------------------------------------------ monitoring (issue 11)
     def plans(self) -> list:
@@ -444,13 +449,69 @@ class KnowledgeBase:
         exact = self.store.clauses("short_path = ?", ["/".join(segs)], with_tags=False)
         if len(exact) == 1:
             return self.store.node(exact[0].id)
-        matches = [c for c in self.store.clauses(with_tags=False) if _path_matches(segs, c)]
+        docs, segs = self._doc_prefix(segs)
+        pool = [c for c in self.store.clauses(with_tags=False) if docs is None or c.doc_id in docs]
+        nodes = self._node_matches(segs, docs)
+        exact_nodes = [n for n in nodes if _norm(n.title) == segs[-1] or _norm(n.title).endswith(segs[-1])]
+        if len(exact_nodes) == 1 or len(nodes) == 1:
+            return exact_nodes[0] if len(exact_nodes) == 1 else nodes[0]
+        matches = ([c for c in pool if _path_matches(segs, c)] if segs else []) or (
+            [c for c in exact if docs is None or c.doc_id in docs])
         if len(matches) == 1:
             return self.store.node(matches[0].id)
         if not matches:
-            raise NotFound(f"no clause at path {key!r}; paths look like 儿童/儿童安全/策略措施/3")
-        listing = ", ".join(c.short_path for c in matches[:8])
-        raise NotFound(f"path {key!r} matches {len(matches)} clauses ({listing}…); be more specific")
+            if len(nodes) == 1:
+                return nodes[0]
+            if not nodes:
+                raise NotFound(f"no clause at path {key!r}; paths look like 儿童/儿童安全/策略措施/3, "
+                               "反家庭暴力法/第二十三条, or DOC/… with a document id or short title first")
+            matches = nodes
+        raise NotFound(f"path {key!r} matches {len(matches)} clauses or nodes; be more specific, e.g. with the "
+                       f"document first (DOC/…): {_by_document(matches)}")
+
+    def _doc_prefix(self, segs: list[str]) -> tuple[Optional[set[str]], list[str]]:
+        """(ids of the documents the first segment names, the remaining segments) when the
+        first segment is a document id, title or short title; (None, segs) otherwise."""
+        if len(segs) < 2:
+            return None, segs
+        first = segs[0]
+        ids = {d["id"] for d in self.store.documents()
+               if first in (d["id"], _norm(d.get("title") or ""), _norm(d.get("short_title") or ""))}
+        return (ids, segs[1:]) if ids else (None, segs)
+
+    def _node_matches(self, segs: list[str], docs: Optional[set[str]]) -> list[Node]:
+        """Nodes above the clauses (儿童/儿童安全: the 发展领域; 反家庭暴力法/第四章) whose own title
+        matches the last segment and whose path holds the others in order."""
+        if not segs:
+            return []
+        out = []
+        for n in self.store.nodes():
+            if n.kind in ("clause", "article", "document") or (docs is not None and n.doc_id not in docs):
+                continue
+            title = _norm(n.title)
+            if segs[-1] != title and not title.endswith(segs[-1]) and not title.startswith(segs[-1]):
+                continue
+            elems = [_norm(x) for x in n.path[:-1]]
+            i = 0
+            for s_ in segs[:-1]:
+                while i < len(elems) and s_ not in elems[i]:
+                    i += 1
+                if i == len(elems):
+                    break
+                i += 1
+            else:
+                out.append(n)
+        return out
+
+
+def _by_document(matches: list) -> str:
+    """Candidates listed by document: 'czf-2022-8: 儿童/…, …; other: …' (at most 8 in all)."""
+    groups: dict[str, list[str]] = {}
+    for m in matches[:8]:
+        label = getattr(m, "short_path", None) or " › ".join(m.path) or m.title
+        groups.setdefault(m.doc_id, []).append(label)
+    more = "…" if len(matches) > 8 else ""
+    return "; ".join(f"{d}: {', '.join(v)}" for d, v in groups.items()) + more
 
 
 def _in_docs(ids: Optional[set[str]], joiner: str = "WHERE") -> tuple[str, list[str]]:

@@ -27,6 +27,11 @@ BODY_TYPES = ("government", "party", "mass_organization", "people_congress_cppcc
 _LEAD_RE = re.compile(r"(?:等(?:相关|有关)?(?:部门|单位))?(?:要|应|应当|共同|具体)?(?:牵头|负责|组织)")
 # A list of departments ends in 等 with 部门 shortly after (等多部门, 等儿童关爱保护多部门).
 _LIST_END_RE = re.compile(r"等[^,，。;；、]{0,12}?部门")
+# Laws name a body by its function: 县级以上人民政府民政部门, 国务院卫生健康主管部门, 卫生行政部门,
+# 人力资源社会保障行政部门 (反家庭暴力法, 母婴保健法, 女职工劳动保护特别规定). A body's ``short``
+# name followed by one of these maps the mention to the body, the canonical role that plan
+# clauses name as a district department (区民政局).
+FUNCTION_SUFFIXES = ("部门", "主管部门", "行政部门", "行政主管部门")
 
 
 @dataclass
@@ -73,7 +78,8 @@ class Lexicon:
                 self._surface[_nfkc(s)] = (b.name,)
             for s in b.short:
                 self._short[_nfkc(s)] = b.name
-                self._surface.setdefault(_nfkc(s) + "部门", (b.name,))
+                for suffix in FUNCTION_SUFFIXES:
+                    self._surface.setdefault(_nfkc(s) + suffix, (b.name,))
         for k, v in expansions.items():
             self._surface[_nfkc(k)] = v
         self._by_length = sorted(self._surface, key=len, reverse=True)

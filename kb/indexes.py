@@ -18,6 +18,7 @@ dictionary hash and corpus hash (sha256 over clause ids and texts).
 from __future__ import annotations
 
 import hashlib
+import re
 import zipfile
 from pathlib import Path
 from typing import Callable, Optional
@@ -48,14 +49,47 @@ def passage_text(c: Clause) -> str:
 
     >>> passage_text(clause)   # 儿童安全 策略措施 3
     '曾都区儿童发展规划(2021—2030年) › 儿童安全 › 策略措施 › 预防和控制儿童溺水\\n预防和控制儿童溺水。加强看护…'
+
+    A law article's context is its path: the law's title, 编/章/节 and label
+    ('中华人民共和国反家庭暴力法 › 第四章 人身安全保护令 › 第二十三条\\n当事人因遭受…'), so that the
+    article carries the law's name and the chapter's topic into its vector.
     """
+    if c.plan is None and c.label:
+        return f"{' › '.join(c.path)}\n{c.text}"
     context = " › ".join(p for p in (c.plan_title or c.plan, c.domain or c.part, c.section, c.heading) if p)
     return f"{context}\n{c.text}"
 
 
 def sparse_text(c: Clause) -> str:
-    """What BM25 indexes for a clause: domain name and heading, then the text."""
+    """What BM25 indexes for a clause: domain name and heading, then the text. For a law
+    article: the law's short title and its 编/章/节 titles (without their numbers), then
+    the text, so that a query naming the law or the chapter's topic reaches its articles."""
+    if c.plan is None and c.label:
+        return " ".join([law_short_title(c), *law_divisions(c, numbered=False), c.text])
     return " ".join(p for p in (c.domain, c.section, c.text) if p)
+
+
+def law_short_title(c: Clause) -> str:
+    """The short title of an article's law, as its ``short_path`` writes it (反家庭暴力法)."""
+    return c.short_path.split("/")[0] if "/" in c.short_path else (c.path[0] if c.path else "")
+
+
+_DIVISION = re.compile(r"^第[一二三四五六七八九十百零〇\d]+[编章节]\s*")
+
+
+def law_divisions(c: Clause, numbered: bool = True) -> list[str]:
+    """The 编/章/节 titles above a law article, outermost first ('第四章 人身安全保护令'), or
+    without their numbers (``numbered=False``: '人身安全保护令'); [] for a plan clause or an
+    article directly under the title."""
+    if c.plan is not None or not c.label:
+        return []
+    inner = [p for p in c.path[1:-1] if _DIVISION.match(p)]
+    return inner if numbered else [t for t in (_DIVISION.sub("", p) for p in inner) if t]
+
+
+def law_chapter(c: Clause) -> Optional[str]:
+    """The 章 of a law article as written ('第四章 人身安全保护令'), None when it has none."""
+    return next((p for p in law_divisions(c) if re.match(r"^第[^章编节]+章", p)), None)
 
 
 def user_words(clauses: list[Clause]) -> list[str]:

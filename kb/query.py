@@ -26,7 +26,8 @@ class Intent:
     years; ``departments``: canonical names; ``indicators``: indicator names (normalised)
     found in the query; ``wants_value``: the question asks for a number; ``domains``: 发展领域
     names written in the query; ``number``: N of a 第N条 reference; ``expansions``: official
-    terms for the query's colloquial words (``colloquial`` in kb/data/query.yaml)."""
+    terms for the query's colloquial words (``colloquial`` in kb/data/query.yaml); ``doc_ids``:
+    the documents the query names by title (see ``named_documents``), set by the searcher."""
 
     text: str
     plans: list[str] = field(default_factory=list)
@@ -38,6 +39,7 @@ class Intent:
     domains: list[str] = field(default_factory=list)
     number: Optional[int] = None
     expansions: list[str] = field(default_factory=list)
+    doc_ids: list[str] = field(default_factory=list)
 
     @property
     def dense_text(self) -> str:
@@ -127,3 +129,39 @@ def mentioned_indicators(q: str, indicators: Iterable[str]) -> list[str]:
 def _core(indicator: str) -> Optional[str]:
     m = re.search(r"([\u4e00-\u9fff]{2,4}(?:率|比例|人数|寿命))$", indicator)
     return m[1] if m else None
+
+
+_PRC = "中华人民共和国"
+
+
+def document_names(docs: Iterable[dict]) -> dict[str, list[str]]:
+    """Names a question may call each document by → {name: [doc ids]}: its title, its short
+    title, each without the 中华人民共和国 prefix, and for a part of a code (民法典 婚姻家庭编) the
+    code's name and the part's name joined and alone. Names shorter than 3 characters are
+    left out. ``docs`` are ``Store.documents()`` rows (id, title, short_title)."""
+    out: dict[str, list[str]] = {}
+    for d in docs:
+        names = set()
+        for t in (d.get("title"), d.get("short_title")):
+            if not t:
+                continue
+            t = normalize_query(t).replace("《", "").replace("》", "")
+            bare = t[len(_PRC):] if t.startswith(_PRC) else t
+            names |= {t, bare, bare.replace(" ", "")}
+            parts = bare.split()
+            if len(parts) > 1:
+                names |= set(parts)
+        for n in names:
+            if len(n) >= 3 and d["id"] not in out.setdefault(n, []):
+                out[n].append(d["id"])
+    return out
+
+
+def named_documents(q: str, names: dict[str, list[str]]) -> list[str]:
+    """Ids of the documents ``q`` names (with or without 《》, full or short title), from
+    ``document_names``; a name inside a longer named one (母婴保健法 in 母婴保健法实施办法) does
+    not count. Both versions of a law share its names, so both are returned."""
+    q = normalize_query(q).replace("《", "").replace("》", "").replace(" ", "")
+    found = [n for n in names if n in q]
+    keep = [n for n in found if not any(n != m and n in m and names[m] != names[n] for m in found)]
+    return list(dict.fromkeys(i for n in sorted(keep, key=len, reverse=True) for i in names[n]))

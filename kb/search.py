@@ -9,15 +9,18 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, NamedTuple, Optional
 
 from kb import indexes, layout
 from kb.errors import IndexStale, QueryError
-from kb.query import Intent, question_words, understand
+from kb.indexes import law_chapter, law_short_title
+from kb.query import Intent, document_names, named_documents, question_words, understand
 from kb.store import Store
 from kb.types import Clause
 
 MODES = ("hybrid", "bm25", "dense")
+# Words by which a query speaks of law (法律, 依法, 条例, 规定, 第N条); see law_factor_unasked.
+LAW_WORDS = __import__("re").compile(r"法|条例|规定|办法|第[一二三四五六七八九十百千零\d]+条")
 
 # One settings table, units in names (see docs/evaluation.md for how each was chosen).
 SETTINGS: dict[str, Any] = {
@@ -34,6 +37,10 @@ SETTINGS: dict[str, Any] = {
     "boost_indicator": 0.5,
     "boost_domain": 0.3,               # the query names the clause's 发展领域
     "boost_ordinal": 1.0,              # … and its number (第8条)
+    "boost_named_doc": 0.2,            # the query names the clause's document (反家庭暴力法)
+    "boost_named_article": 1.0,        # … and its article (第二十三条)
+    "factor_older_version": 0.5,       # a document with a newer version (same short title) in the index
+    "law_factor_unasked": 0.6,         # law articles when the query does not speak of law (法/条例/规定)
     "max_query_chars": 512,
     "max_k": 100,
 }
@@ -79,6 +86,7 @@ class Hit:
     ranks: dict[str, Optional[int]] = field(default_factory=dict)
     raw: dict[str, Optional[float]] = field(default_factory=dict)
     matched_terms: list[str] = field(default_factory=list)
+    doc: Optional[DocInfo] = None
 
     def to_dict(self) -> dict[str, Any]:
         c = self.clause
@@ -87,7 +95,40 @@ class Hit:
                 "heading": c.heading, "text": c.text, "doc_id": c.doc_id,
                 "departments": [d.to_dict() for d in c.departments],
                 "targets": [t.to_dict() for t in c.targets], "matched_terms": self.matched_terms,
-                "ranks": self.ranks, "raw_scores": self.raw}
+                "ranks": self.ranks, "raw_scores": self.raw,
+                "doc_title": self.doc.title if self.doc else None,
+                "doc_short_title": self.doc.short_title if self.doc else None,
+                "doc_type": self.doc.doc_type if self.doc else None,
+                "label": c.label, "chapter": law_chapter(c), "place": self.place}
+
+    @property
+    def place(self) -> str:
+        """Where the clause sits, as a reader cites it: the plan path
+        (儿童/儿童安全/策略措施/3), or a law's short title, 章 and article
+        (反家庭暴力法 第四章 第二十三条)."""
+        return place(self.clause)
+
+
+def place(c: Clause) -> str:
+    """A clause's place as a reader cites it (see ``Hit.place``)."""
+    if c.plan is None and c.label:
+        chapter = (law_chapter(c) or "").split()[0] if law_chapter(c) else ""
+        return " ".join(p for p in (law_short_title(c), chapter, c.label) if p)
+    return c.short_path
+
+
+class DocInfo(NamedTuple):
+    """What a hit says about its document: full title, short title (反家庭暴力法; the plan
+    notice's title for the seed) and type (规划, 法律, 行政法规…, as ``kb docs`` gives it)."""
+
+    title: Optional[str]
+    short_title: Optional[str]
+    doc_type: Optional[str]
+
+    @classmethod
+    def of(cls, doc: dict[str, Any]) -> "DocInfo":
+        """From a ``Store.documents()`` row."""
+        return cls(doc.get("title"), doc.get("short_title"), doc.get("doc_type"))
 
 
 @dataclass
@@ -147,12 +188,24 @@ class Searcher:
             raise IndexStale("the search indexes do not match the stored clauses; rebuild them: "
                              "kb ingest --rebuild corpus/")
         self.clauses = {c.id: c for c in clauses}
-        self.documents = {d["id"]: d for d in self.store.documents()}
+        docs = self.store.documents()
+        self.documents = {d["id"]: d for d in docs}
+        self.docs = {d["id"]: DocInfo.of(d) for d in docs}
+        self.doc_names = document_names(docs)
+        self.older_versions = older_versions(docs)
         self.plan_keys = sorted({c.plan for c in self.clauses.values() if c.plan})
         self.domains = sorted({c.domain for c in self.clauses.values() if c.domain})
         self.indicators = sorted({t.indicator_norm or t.indicator for c in self.clauses.values() for t in c.targets})
         self.segmenter.warm_up()
         embedder.embed_queries(["预热"])  # first call allocates the engine's buffers
+
+    def describe(self, hits: list[Hit]) -> list[Hit]:
+        """Fill in each hit's document (``Hit.doc``) where it is missing; returns ``hits``."""
+        self.warm_up()
+        for h in hits:
+            if h.doc is None:
+                h.doc = self.docs.get(h.clause.doc_id)
+        return hits
 
     # ------------------------------------------------------------------ search
     def search(self, query: str, k: int = 10, filters: Optional[Filters] = None,
@@ -168,6 +221,7 @@ class Searcher:
         self.warm_up()
         query = (query or "")[: SETTINGS["max_query_chars"] * 4]
         intent = understand(query, self.plan_keys, self.lexicon, self.indicators, self.domains)
+        intent.doc_ids = named_documents(query, self.doc_names)
         allowed, message = self.allowed_ids(filters or Filters())
         if allowed is not None and not allowed:
             return SearchResult([], intent, message)
@@ -214,7 +268,7 @@ class Searcher:
                 continue
             ranks = dict(zip(names, f.ranks))
             raw = dict(zip(names, f.scores))
-            out.append(Hit(clause=clause, score=float(f.score), ranks=ranks, raw=raw))
+            out.append(Hit(clause=clause, score=float(f.score), ranks=ranks, raw=raw, doc=self.docs.get(clause.doc_id)))
         return out
 
     def _boost(self, hits: list[Hit], intent: Intent) -> None:
@@ -235,6 +289,14 @@ class Searcher:
                 factor += SETTINGS["boost_domain"]
                 if intent.number is not None and c.number == intent.number:
                     factor += SETTINGS["boost_ordinal"]
+            if c.doc_id in self.older_versions:
+                factor *= SETTINGS["factor_older_version"]
+            if c.plan is None and c.label and not LAW_WORDS.search(intent.text):
+                factor *= SETTINGS["law_factor_unasked"]
+            if intent.doc_ids and c.doc_id in intent.doc_ids:
+                factor += SETTINGS["boost_named_doc"]
+                if c.label and article_number(intent.text) == c.number:
+                    factor += SETTINGS["boost_named_article"]
             h.score *= factor
 
     # ------------------------------------------------------------------ filters
@@ -322,3 +384,30 @@ def matched_terms(tokens: list[str], text: str) -> list[str]:
     tokens contained in a longer matched one — what a UI highlights."""
     found = sorted({t for t in tokens if (len(t) >= 2 or t.isdigit()) and t in text}, key=len, reverse=True)
     return [t for t in found if not any(t != u and t in u for u in found)]
+
+
+def article_number(q: str) -> Optional[int]:
+    """N of the first 第N条 in ``q`` (Arabic or Chinese numerals, 第一千零四十七条 → 1047),
+    None when there is none."""
+    import re
+
+    from kb.grammars.lines import cn_number
+
+    m = re.search(r"第\s*([0-9]{1,4}|[一二两三四五六七八九十百千零〇]{1,8})\s*条", q)
+    if not m:
+        return None
+    return int(m[1]) if m[1].isdigit() else cn_number(m[1])
+
+
+def older_versions(docs: list[dict[str, Any]]) -> set[str]:
+    """Ids of documents that share a short title with a document of a later version date
+    (kb.ask_docs.version_date): 妇女权益保障法 2018 beside 2022. Their hits are demoted
+    (``factor_older_version``), so that the version in force comes first."""
+    from kb.ask_docs import version_date
+
+    out = set()
+    for d in docs:
+        if d.get("short_title") and any(o["id"] != d["id"] and o.get("short_title") == d["short_title"]
+                                        and (version_date(o) or "") > (version_date(d) or "") for o in docs):
+            out.add(d["id"])
+    return out

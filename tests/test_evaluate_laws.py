@@ -1,0 +1,120 @@
+"""The issue 9 bar on the mixed corpus (the seed + the 16 national laws of
+tests/gold/laws/README.md) with the real model: plan and law dev sets, negatives, false
+refusals and version questions. The index is built once per module (~3 min on 2 cores)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from kb.evaluate import evaluate, load_questions, norm
+from tests.conftest import SEED
+
+GOLD = Path(__file__).parent / "gold"
+PLAN_DEV = GOLD / "questions.dev.jsonl"
+LAW_DEV = GOLD / "laws" / "questions.dev.jsonl"
+LAWS = Path(os.environ.get("KB_LAWS_DIR", "/work/shared/corpora/laws-cn"))
+# The 16 files of tests/gold/laws/README.md, under the laws-cn folders.
+LAW_FILES = ["民法典/婚姻家庭编.md", *(f"社会法/{n}.md" for n in (
+    "反家庭暴力法(2015-12-27)", "妇女权益保障法(2022-10-30)", "妇女权益保障法(2018-10-26)",
+    "未成年人保护法(2024-04-26)", "未成年人保护法(2020-10-17)", "家庭教育促进法(2021-10-23)",
+    "预防未成年人犯罪法(2020-12-26)", "老年人权益保障法(2018-12-29)", "残疾人保障法(2018-10-26)")),
+    *(f"行政法/{n}.md" for n in ("母婴保健法(2017-11-04)", "义务教育法(2018-12-29)", "学前教育法(2024-11-08)")),
+    *(f"行政法规/{n}.md" for n in ("女职工劳动保护特别规定(2012-04-28)", "校车安全管理条例(2012-04-05)",
+                                  "母婴保健法实施办法(2023-07-20)"))]
+
+pytestmark = pytest.mark.skipif(not all((LAWS / f).exists() for f in LAW_FILES),
+                                reason=f"the 16 law texts are not under {LAWS}")
+
+
+@pytest.fixture(scope="module")
+def mixed_kb(tmp_path_factory, real_embedder):
+    """KnowledgeBase over the seed and the 16 laws, real model; ``KB_LAWS_INDEX`` names an
+    index of exactly these files built by this code (`kb ingest`), to skip the ~3 min build."""
+    from kb.base import KnowledgeBase
+    from kb.build import ingest
+
+    idx = Path(os.environ["KB_LAWS_INDEX"]) if os.environ.get("KB_LAWS_INDEX") else None
+    if idx is None:
+        idx = tmp_path_factory.mktemp("kb-laws") / "index"
+        ingest([SEED, *(LAWS / f for f in LAW_FILES)], idx, embedder=real_embedder)
+    base = KnowledgeBase.open(idx, embedder=real_embedder)
+    base.warm_up()
+    yield base
+    base.close()
+
+
+@pytest.fixture(scope="module")
+def plan_report(mixed_kb):
+    return evaluate(mixed_kb, load_questions(PLAN_DEV), modes=("hybrid",))
+
+
+
+@pytest.fixture(scope="module")
+def law_report(mixed_kb):
+    return evaluate(mixed_kb, load_questions(LAW_DEV), modes=("hybrid",))
+
+
+# Bars of issue 9 not met yet (measured on the mixed corpus, docs/evaluation.md): strict,
+# so the suite says so the day they pass.
+@pytest.mark.xfail(strict=True, reason="measured R@5 0.879, MRR@10 0.908 (seed-only index: 0.949, 0.968)")
+def test_plan_dev_set_no_worse_in_the_mixed_corpus(plan_report):
+    o = plan_report.modes["hybrid"].overall
+    assert o.recall[5] >= 0.949 and o.mrr >= 0.968, o.to_dict()
+
+
+@pytest.mark.xfail(strict=True, reason="measured R@5 0.833, MRR@10 0.832 (law_topic R@5 0.611)")
+def test_law_dev_set_meets_the_bar(law_report):
+    o = law_report.modes["hybrid"].overall
+    assert o.recall[5] >= 0.90 and o.mrr >= 0.85, o.to_dict()
+
+
+def test_negatives_of_both_dev_sets_at_most_one_answered(plan_report, law_report):
+    neg = [plan_report.negatives, law_report.negatives]
+    assert sum(n.negatives for n in neg) == 11
+    assert sum(n.negatives - n.rejected for n in neg) <= 1, [n.accepted_negatives for n in neg]
+
+
+def test_law_dev_set_has_no_false_refusal(law_report):
+    assert law_report.negatives.false_not_found == []
+
+
+@pytest.mark.xfail(strict=True, reason="measured: plan dev set 3 false refusals (q048, q080, q081), laws 0")
+def test_at_most_one_false_refusal_per_dev_set(plan_report, law_report):
+    for r in (plan_report, law_report):
+        assert len(r.negatives.false_not_found) <= 1, r.negatives.false_not_found
+
+
+def test_version_questions_answered_from_the_version_in_force(mixed_kb):
+    """The gold of a version question is in the current text; the first hit of the law
+    asked about must be that version's article, never the superseded one's."""
+    for q in load_questions(LAW_DEV):
+        if q.kind != "version":
+            continue
+        a = mixed_kb.ask(q.q)
+        assert a.kind != "not_found", q.id
+        law_hits = [h for h in a.hits if h.clause.doc_id.startswith("funvquanyibaozhangfa")]
+        assert law_hits and law_hits[0].clause.doc_id == "funvquanyibaozhangfa-2022-10-30", q.id
+        assert any(norm(g) in norm(law_hits[0].clause.text) for g in q.gold), q.id
+
+
+@pytest.mark.xfail(strict=True, reason="measured: confidence 0.797 < threshold 0.86, refused (kb.ask.CONFIDENCE)")
+def test_domestic_violence_answer_puts_plan_measure_beside_law_article(mixed_kb):
+    a = mixed_kb.ask("家暴了怎么办")
+    assert a.kind == "clauses" and a.answer and "规划措施" in a.answer and "法律依据" in a.answer
+    assert {bool(h.clause.plan) for h in a.hits[:2]} == {True, False}
+
+
+def test_article_and_which_article_questions(mixed_kb):
+    a = mixed_kb.ask("反家庭暴力法第二十三条说什么")
+    assert a.kind == "article" and a.hits[0].clause.id == "fanjiatingbaolifa-2015-12-27.a23"
+    b = mixed_kb.ask("妇女权益保障法哪一条讲性骚扰")
+    assert b.kind == "article" and b.hits[0].clause.doc_id == "funvquanyibaozhangfa-2022-10-30"
+    assert "性骚扰" in b.hits[0].clause.text
+
+
+def test_target_value_questions_still_go_to_the_plans(plan_report):
+    """All but one (q048 names no indicator of the index and is refused) state the value."""
+    ok, n = plan_report.answer_accuracy("target_value")
+    assert n == 18 and ok >= 17, [a.id for a in plan_report.answers if not a.ok]
