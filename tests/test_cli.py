@@ -64,11 +64,12 @@ def test_ingest_summary_table(built_index_copy, session_model):
     r = kb("ingest", SEED, "--index", built_index_copy)
     assert r.exit_code == 0, r.stderr
     assert "Ingested 1 document(s)" in r.stdout
-    rows = {line.split("│")[2].strip(): [c.strip() for c in line.split("│")[3:7]]
+    rows = {line.split("│")[3].strip(): line.split("│")[4].strip()
             for line in r.stdout.splitlines() if line.count("│") > 6 and "czf-2022-8" in line}
     # 妇女: 8 domains / 78 goals / 83 measures; 儿童: 7 / 67 / 81 (issue 2, structure.json)
-    assert rows["妇女"][:3] == ["8", "78", "83"]
-    assert rows["儿童"][:3] == ["7", "67", "81"]
+    assert rows["妇女"] == "8 发展领域 · 78 主要目标 · 83 策略措施"
+    assert rows["儿童"] == "7 发展领域 · 67 主要目标 · 81 策略措施"
+    assert "通知 (plan)" in r.stdout
 
 
 def test_ingest_json_report(built_index_copy, session_model):

@@ -8,6 +8,7 @@ import multiprocessing as mp
 import os
 import signal
 import subprocess
+import threading
 import time
 
 import pytest
@@ -82,12 +83,21 @@ def test_cli_no_wait_fails_fast_naming_the_writer_and_waiting_says_who(fake_inde
         waiting = subprocess.Popen(kb_cli_with_fake_embedder("ingest", str(two_docs[0]), "--index",
                                                              str(fake_index_copy)),
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=WIDE)
-        time.sleep(3)
-        assert waiting.poll() is None  # still waiting for the lock
+        said = f"waiting for the writer lock of {fake_index_copy}: held by pid {holder.pid}"
+        err_lines: list[str] = []
+        reader = threading.Thread(target=lambda: err_lines.extend(waiting.stderr), daemon=True)
+        reader.start()
+        deadline = time.monotonic() + 120  # parsing and tagging come first; a loaded machine is slow
+        while not any(said in line for line in err_lines) and time.monotonic() < deadline:
+            assert waiting.poll() is None, "".join(err_lines)  # still waiting for the lock
+            time.sleep(0.2)
         release.set()
-        out, err = waiting.communicate(timeout=120)
+        out = waiting.stdout.read()
+        waiting.wait(timeout=120)
+        reader.join(10)
+        err = "".join(err_lines)
         assert waiting.returncode == 0, err
-        assert f"waiting for the writer lock of {fake_index_copy}: held by pid {holder.pid}" in err
+        assert said in err
         assert "added: elderly" in out
     finally:
         release.set()

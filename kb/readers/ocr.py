@@ -68,5 +68,5 @@ def _lines(boxes: list, page: int, scale: float) -> list[PdfLine]:
         row.sort(key=lambda b: b[0])
         size = statistics.median(b[3] - b[2] for b in row)
         out.append(PdfLine(page, " ".join(b[4] for b in row), row[0][0], row[-1][1],
-                           min(b[2] for b in row), max(b[3] for b in row), size))
+                           min(b[2] for b in row), max(b[3] for b in row), size, lead=size))
     return out

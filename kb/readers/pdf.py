@@ -5,10 +5,13 @@ on every page, body paragraphs with a two-character first-line indent, and lines
 at the right margin. So:
 
 * **Furniture** goes: a line in the top or bottom ``FURNITURE_BAND`` of the page that
-  repeats (digits aside) at the same height on at least half the pages, and a bare page
-  number there (``- 3 -``, ``—3—``, ``3``, ``第3页``, ``第 3 页 共 12 页``, ``3/12``).
-* **Hard wraps** are re-joined: a line that reaches the right margin continues on the next
-  line when that one starts at the left margin (not indented), also across a page break,
+  repeats (digits aside) at the same height on at least half the pages; a bare page
+  number there (``- 3 -``, ``—3—``, ``3``, ``第3页``, ``第 3 页 共 12 页``, ``3/12``); and the
+  first or last line of a page there when set in smaller type than the body and a line
+  or more away from the rest (a running header of a document too short to repeat it).
+* **Hard wraps** are re-joined: a line that reaches the right margin (or ends so close to
+  it that the next line's first word, e.g. ``2030年)``, would not have fitted: ragged-right
+  text) continues on the next line when that one starts at the left margin (not indented), also across a page break,
   unless the first ends a sentence and the next opens with a heading label (``二、``,
   ``(三)``, ``4.``, ``第五条``). A full-width line followed by a centred one is a wrapped
   title, unless the first ends a sentence. Paragraphs are separated by a blank line; a
@@ -49,12 +52,17 @@ PAGE_NUMBER_RE = re.compile(
 HEADING_RE = re.compile(r"^(?:[一二三四五六七八九十百]+[、.]|\(\s*[一二三四五六七八九十百\d]+\s*\)|\d{1,3}[.、](?!\d)"
                         r"|第[一二三四五六七八九十百千零〇\d]+[编章节条])")
 SENTENCE_END = "。;:!?；：！？"
+_OPENING = "(（《〈「『【〔[“‘"
+_CLOSING = ")）》〉」』】〕]”’,，。、;；:：!！?？%‰"
+_IN_NUMBER = ".,%‰/:-—–~"
 
 
 @dataclass
 class PdfLine:
     """One line of a page, in PDF points from the page's top-left corner; ``size`` is the
-    median character height (font size)."""
+    median character height (font size); ``lead`` the width of the line's first unbreakable
+    run (``2030年)`` → ``2030``; ``年)》`` → ``年)》``), which decides whether it would have
+    fitted at the end of the line before (0: unknown)."""
 
     page: int
     text: str
@@ -63,6 +71,7 @@ class PdfLine:
     top: float
     bottom: float
     size: float
+    lead: float = 0.0
 
 
 def read(data: bytes, name: str) -> Source:
@@ -136,8 +145,25 @@ def _page_lines(page, number: int) -> list[PdfLine]:
         if not chars:
             continue
         lines.append(PdfLine(number, _join_chars(ln["chars"]), chars[0]["x0"], chars[-1]["x1"],
-                           ln["top"], ln["bottom"], statistics.median(c["size"] for c in chars)))
+                             ln["top"], ln["bottom"], statistics.median(c["size"] for c in chars), _lead(chars)))
     return lines
+
+
+def _lead(chars: list[dict]) -> float:
+    """Width of the first run a line breaker keeps together: opening brackets, then a run of
+    Latin letters, digits and number punctuation, or else one character, then any closing
+    punctuation (which may not start a line)."""
+    chars = sorted(chars, key=lambda c: c["x0"])
+    i = 0
+    while i < len(chars) - 1 and chars[i]["text"] in _OPENING:
+        i += 1
+    if chars[i]["text"].isascii() and chars[i]["text"].isalnum():
+        while i + 1 < len(chars) and (chars[i + 1]["text"].isascii() and chars[i + 1]["text"].isalnum()
+                                      or chars[i + 1]["text"] in _IN_NUMBER):
+            i += 1
+    while i + 1 < len(chars) and chars[i + 1]["text"] in _CLOSING:
+        i += 1
+    return chars[i]["x1"] - chars[0]["x0"]
 
 
 def _dedupe_chars(page, tolerance_pt: float = 1.0):
@@ -190,8 +216,28 @@ def _drop_furniture(pages: list[list[PdfLine]], heights: list[float]) -> list[Pd
                 seen[key(ln)].add(ln.page)
     with_text = sum(1 for lines in pages if lines)
     repeated = {k for k, p in seen.items() if len(p) >= max(2, with_text / 2)}
-    return [ln for lines in pages for ln in lines
-            if not (in_band(ln) and (key(ln) in repeated or PAGE_NUMBER_RE.match(ln.text)))]
+    body_size = statistics.median([ln.size for lines in pages for ln in lines] or [0])
+    out = []
+    for lines in pages:
+        apart = _set_apart(lines, body_size)
+        out.extend(ln for i, ln in enumerate(lines)
+                   if not (in_band(ln) and (key(ln) in repeated or PAGE_NUMBER_RE.match(ln.text) or i in apart)))
+    return out
+
+
+def _set_apart(lines: list[PdfLine], body_size: float) -> set[int]:
+    """Indexes of the first and last line of a page when set in smaller type than the body
+    and a line's height or more away from the rest: a running header or footer that a
+    short document shows on too few pages to repeat."""
+    out = set()
+    if len(lines) < 3:
+        return out
+    for i, neighbour in ((0, 1), (len(lines) - 1, len(lines) - 2)):
+        ln, nb = lines[i], lines[neighbour]
+        gap = nb.top - ln.bottom if i == 0 else ln.top - nb.bottom
+        if ln.size < body_size - 1 and gap > body_size:
+            out.add(i)
+    return out
 
 
 def _paragraphs(lines: list[PdfLine]) -> list[str]:
@@ -236,8 +282,10 @@ def _continues(a: PdfLine, b: PdfLine, left: dict, right: dict) -> bool:
     size = max(a.size, b.size)
     if abs(a.size - b.size) > 1:
         return False
-    if a.x1 < right[a.page] - 1.5 * size or a.x0 > left[a.page] + 3 * size:
-        return False  # a ends short of the margin, or is right-aligned or centred
+    if a.x0 > left[a.page] + 3 * size:
+        return False  # a is right-aligned or centred
+    if a.x1 < right[a.page] - 1.5 * size and a.x1 + b.lead < right[a.page] - 0.2 * size:
+        return False  # a ends short of the margin, where b's first word would have fitted
     if b.page == a.page and b.top - a.bottom > 1.2 * size:
         return False  # a blank line between them
     if a.text[-1] in SENTENCE_END and (HEADING_RE.match(b.text) or b.x0 > left[b.page] + 0.5 * size):
