@@ -39,7 +39,6 @@ SETTINGS: dict[str, Any] = {
     "boost_ordinal": 1.0,              # … and its number (第8条)
     "boost_named_doc": 0.2,            # the query names the clause's document (反家庭暴力法)
     "boost_named_article": 1.0,        # … and its article (第二十三条)
-    "factor_older_version": 0.5,       # a document with a newer version (same short title) in the index
     "law_factor_unasked": 0.6,         # law articles when the query does not speak of law (法/条例/规定)
     "max_query_chars": 512,
     "max_k": 100,
@@ -192,7 +191,6 @@ class Searcher:
         self.documents = {d["id"]: d for d in docs}
         self.docs = {d["id"]: DocInfo.of(d) for d in docs}
         self.doc_names = document_names(docs)
-        self.older_versions = older_versions(docs)
         self.plan_keys = sorted({c.plan for c in self.clauses.values() if c.plan})
         self.domains = sorted({c.domain for c in self.clauses.values() if c.domain})
         self.indicators = sorted({t.indicator_norm or t.indicator for c in self.clauses.values() for t in c.targets})
@@ -289,8 +287,6 @@ class Searcher:
                 factor += SETTINGS["boost_domain"]
                 if intent.number is not None and c.number == intent.number:
                     factor += SETTINGS["boost_ordinal"]
-            if c.doc_id in self.older_versions:
-                factor *= SETTINGS["factor_older_version"]
             if c.plan is None and c.label and not LAW_WORDS.search(intent.text):
                 factor *= SETTINGS["law_factor_unasked"]
             if intent.doc_ids and c.doc_id in intent.doc_ids:
@@ -397,17 +393,3 @@ def article_number(q: str) -> Optional[int]:
     if not m:
         return None
     return int(m[1]) if m[1].isdigit() else cn_number(m[1])
-
-
-def older_versions(docs: list[dict[str, Any]]) -> set[str]:
-    """Ids of documents that share a short title with a document of a later version date
-    (kb.ask_docs.version_date): 妇女权益保障法 2018 beside 2022. Their hits are demoted
-    (``factor_older_version``), so that the version in force comes first."""
-    from kb.ask_docs import version_date
-
-    out = set()
-    for d in docs:
-        if d.get("short_title") and any(o["id"] != d["id"] and o.get("short_title") == d["short_title"]
-                                        and (version_date(o) or "") > (version_date(d) or "") for o in docs):
-            out.add(d["id"])
-    return out
