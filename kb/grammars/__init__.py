@@ -18,7 +18,6 @@ separate fact. A new family is one new module with ``NAME``, ``detect(lines)`` a
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 from typing import Optional
 
 from kb.errors import ParseError
@@ -64,7 +63,3 @@ def parse_text(text: str, source: str = "<text>", doc_id: Optional[str] = None, 
     doc.grammar, doc.grammar_reason = name, reason
     doc.sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return doc
-
-
-def source_stem(source: str) -> str:
-    return Path(source).stem

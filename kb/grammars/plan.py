@@ -193,11 +193,7 @@ class PlanBuilder(TreeBuilder):
             quoted = QUOTED_PLAN_RE.search(pre.text)
             if quoted:
                 break
-        if self.preamble:
-            p = self.open(self.root, "preamble", "preamble", "前言", self.preamble[0])
-            for k, pl in enumerate(self.preamble, start=1):
-                self.open(p, "paragraph", f"para{k}", f"¶{k}", pl).node.text = pl.text
-            self.pop_to(self.root)
+        self._flush_preamble()
         if quoted:
             return self._new_plan(quoted["title"], quoted["start"], quoted["end"], ln)
         title = self.root.node.title
@@ -205,6 +201,14 @@ class PlanBuilder(TreeBuilder):
         if q:
             return self._new_plan(q["title"], q["start"], q["end"], ln)
         return self._new_plan(title, None, None, ln)
+
+    def _flush_preamble(self) -> None:
+        """Text met before any structure: a preamble node of paragraphs (not clauses)."""
+        if self.preamble:
+            p = self.open(self.root, "preamble", "preamble", "前言", self.preamble[0])
+            for k, pl in enumerate(self.preamble, start=1):
+                self.open(p, "paragraph", f"para{k}", f"¶{k}", pl).node.text = pl.text
+            self.pop_to(self.root)
 
     def _try_part(self, plan: Open, ln: Line) -> bool:
         m = PART_RE.match(ln.text)
@@ -407,10 +411,8 @@ class PlanBuilder(TreeBuilder):
     # -- output
     def finish(self) -> tuple[list[Node], list[Clause]]:
         """(nodes in document order, clauses in document order) with final ids."""
-        if self.preamble and not any(o.node.kind == "preamble" for o in self.root.children) and not self.top("plan"):
-            p = self.open(self.root, "preamble", "preamble", "前言", self.preamble[0])
-            for k, pl in enumerate(self.preamble, start=1):
-                self.open(p, "paragraph", f"para{k}", f"¶{k}", pl).node.text = pl.text
+        if not any(o.node.kind == "preamble" for o in self.root.children) and not self.top("plan"):
+            self._flush_preamble()
         self._assign_ids(self.root)
         nodes = self.flatten()
         clauses: list[Clause] = []
