@@ -53,6 +53,7 @@ class IngestReport:
     added: list[str] = field(default_factory=list)
     replaced: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    stages: dict[str, float] = field(default_factory=dict)  # seconds per stage: parse, tag, store, bm25, embed, dense
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -150,19 +151,21 @@ def ingest(paths: Iterable[str | Path], index_dir: str | Path, *, rebuild: bool 
     docs = parse_all(files, allow_unstructured, progress, source_names, grammar)
     guard.check_unique_ids(docs)
     guard.check(docs, {}, force)  # repeated plans: refused before the (costly) tagging
+    stages = {"parse": time.perf_counter() - t0}
     tag_documents(docs, progress)
+    stages["tag"] = time.perf_counter() - t0 - stages["parse"]
     with writer_lock(index_dir, wait=wait, on_message=on_message):
         stored = _stored_counts(index_dir, tolerate_damage=rebuild)
         guard.check(docs, stored, force)
         changes = guard.plan_changes(docs, stored, rebuild)
         gen, manifest = write_generation(index_dir, lambda store: store.replace_documents(docs),
-                                         seed=not rebuild, embedder=embedder, progress=progress)
+                                         seed=not rebuild, embedder=embedder, progress=progress, timings=stages)
     report = IngestReport(documents=[d.id for d in docs], plans=summarise(docs),
                           warnings=[f"{d.source}: {w}" for d in docs for w in d.warnings]
                           + [f"{p} (forced)" for p in guard.problems(docs, stored)],
                           seconds=round(time.perf_counter() - t0, 2), generation=gen.name,
                           total_clauses=manifest.get("clauses", 0), summary=summarise_documents(docs),
-                          **changes.to_dict())
+                          stages=_rounded(stages), **changes.to_dict())
     return report
 
 
@@ -178,6 +181,7 @@ def remove_documents(doc_ids: Iterable[str], index_dir: str | Path, *, embedder=
     from kb.lock import writer_lock
 
     t0 = time.perf_counter()
+    stages: dict[str, float] = {}
     ids = list(dict.fromkeys(doc_ids))
     manifest = layout.read_manifest(index_dir)  # IndexMissing says what to do
     if embedder is None:
@@ -191,17 +195,23 @@ def remove_documents(doc_ids: Iterable[str], index_dir: str | Path, *, embedder=
             raise NotFound(f"no document {', '.join(map(repr, unknown)) or 'given'}; "
                            f"stored: {', '.join(sorted(stored)) or 'none'} (`kb docs` lists them)")
         gen, manifest = write_generation(index_dir, lambda store: store.remove_documents(ids),
-                                         embedder=embedder, progress=progress)
+                                         embedder=embedder, progress=progress, timings=stages)
     return IngestReport(documents=[], plans=[], seconds=round(time.perf_counter() - t0, 2),
-                        generation=gen.name, total_clauses=manifest.get("clauses", 0), removed=ids)
+                        generation=gen.name, total_clauses=manifest.get("clauses", 0), removed=ids,
+                        stages=_rounded(stages))
 
 
 def write_generation(index_dir: str | Path, change: Callable[[Store], None], *, seed: bool = True,
-                     embedder=None, progress: Optional[Progress] = None) -> tuple[Path, dict]:
+                     embedder=None, progress: Optional[Progress] = None,
+                     timings: Optional[dict[str, float]] = None) -> tuple[Path, dict]:
     """Build a new generation: copy the current store (``seed``), apply ``change`` to it,
     rebuild the search indexes over all clauses, commit. Returns (generation dir, manifest).
-    The caller holds the writer lock. On any failure the new generation is removed and the
-    committed one stays."""
+    ``timings`` (if given) receives seconds per stage (``store``: copy, change, citations
+    and versions; then ``bm25``, ``embed``, ``dense`` from kb.indexes). The caller holds the
+    writer lock. On any failure the new generation is removed and the committed one stays
+    (vectors already embedded stay in the index's cache, kb.embed_cache)."""
+    timings = {} if timings is None else timings
+    t = time.perf_counter()
     gen = layout.new_generation(index_dir, seed=seed)
     try:
         store_file = gen / layout.STORE_FILE
@@ -216,8 +226,9 @@ def write_generation(index_dir: str | Path, change: Callable[[Store], None], *, 
         from kb.versions import mark
 
         mark(store)  # versions can arrive in different ingests: recomputed over the whole store
+        timings["store"] = time.perf_counter() - t
 
-        manifest = build_search_indexes(store, gen, embedder=embedder, progress=progress)
+        manifest = build_search_indexes(store, gen, embedder=embedder, progress=progress, timings=timings)
         store.close()
         manifest.update(kb_version=KB_VERSION)
         layout.commit_generation(index_dir, gen, manifest)
@@ -225,6 +236,10 @@ def write_generation(index_dir: str | Path, change: Callable[[Store], None], *, 
         layout.abandon_generation(gen)
         raise
     return gen, manifest
+
+
+def _rounded(stages: dict[str, float]) -> dict[str, float]:
+    return {k: round(v, 2) for k, v in stages.items()}
 
 
 def _stored_counts(index_dir: str | Path, tolerate_damage: bool = False) -> dict[str, int]:

