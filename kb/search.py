@@ -15,7 +15,7 @@ from kb import indexes, layout
 from kb.errors import IndexStale, QueryError
 from kb.indexes import law_chapter, law_short_title
 from kb.query import Intent, document_names, named_documents, question_words, understand
-from kb.store import Store
+from kb.store import ClauseTable, Store
 from kb.types import Clause
 
 MODES = ("hybrid", "bm25", "dense")
@@ -151,7 +151,8 @@ class Searcher:
         self._ready = False
 
     def warm_up(self) -> None:
-        """Load segmenter, BM25, FAISS, embedder, lexicon and the clause table; idempotent."""
+        """Load segmenter, BM25, FAISS, embedder, lexicon and the documents (clauses are
+        fetched by id as hits need them, kb.store.ClauseTable); idempotent."""
         if self._ready:
             return
         with self._lock:
@@ -182,20 +183,28 @@ class Searcher:
         self.sparse = SparseIndex.load(self.gen / "sparse")
         self.dense = DenseIndex.load(self.gen / "dense")
         self.lexicon = Lexicon.load()
-        clauses = self.store.clauses()
-        if indexes.corpus_sha256(clauses) != self.manifest.get("corpus_sha256"):
-            raise IndexStale("the search indexes do not match the stored clauses; rebuild them: "
-                             "kb ingest --rebuild corpus/")
-        self.clauses = {c.id: c for c in clauses}
+        self._check_corpus()
+        self.clauses = ClauseTable(self.store)  # fetched by id: nothing loads the whole table
         docs = self.store.documents()
         self.documents = {d["id"]: d for d in docs}
         self.docs = {d["id"]: DocInfo.of(d) for d in docs}
         self.doc_names = document_names(docs)
-        self.plan_keys = sorted({c.plan for c in self.clauses.values() if c.plan})
-        self.domains = sorted({c.domain for c in self.clauses.values() if c.domain})
-        self.indicators = sorted({t.indicator_norm or t.indicator for c in self.clauses.values() for t in c.targets})
+        self.plan_keys = self.store.distinct("plan")
+        self.domains = self.store.distinct("domain")
+        self.indicators = self.store.distinct("coalesce(nullif(indicator_norm, ''), indicator)", "targets")
         self.segmenter.warm_up()
         embedder.embed_queries(["预热"])  # first call allocates the engine's buffers
+
+    def _check_corpus(self) -> None:
+        """IndexStale unless the store holds the corpus the manifest's indexes were built
+        over: the corpus hash recorded in the store at build time (kb.indexes), or, for a
+        store made before it was recorded, the hash over every clause."""
+        recorded = self.store.meta("corpus_sha256")
+        if recorded is None:
+            recorded = indexes.corpus_sha256(self.store.clauses(with_tags=False))
+        if recorded != self.manifest.get("corpus_sha256"):
+            raise IndexStale("the search indexes do not match the stored clauses; rebuild them: "
+                             "kb ingest --rebuild corpus/")
 
     def describe(self, hits: list[Hit]) -> list[Hit]:
         """Fill in each hit's document (``Hit.doc``) where it is missing; returns ``hits``."""
@@ -231,6 +240,7 @@ class Searcher:
         if mode in ("hybrid", "dense") and intent.text.strip():
             qvec = self.embedder.embed_queries([intent.dense_text])[0]
             lists["dense"] = self.dense.search(qvec, depth, allowed)
+        self.clauses.fetch(h.id for hits in lists.values() for h in hits)  # one query, not one per hit
         hits = self._fuse(lists)
         self._boost(hits, intent)
         hits.sort(key=lambda h: (-h.score, h.clause.doc_id, h.clause.ord))
@@ -304,22 +314,23 @@ class Searcher:
             return set(), docs.message
         if not active and not docs.narrowed:
             return None, None
-        ids = set(self.clauses) if not docs.narrowed else set(self._clauses_of(frozenset(docs.ids)))
+        ids = set(self.store.clause_ids()) if not docs.narrowed else set(self._clauses_of(frozenset(docs.ids)))
         for col in ("plan", "domain", "section"):
             value = active.get(col)
             if value is not None:
-                known = {getattr(c, col) for c in self.clauses.values()} - {None}
+                known = self.store.distinct(col)
                 if value not in known:
                     return set(), f"no clause has {col} {value!r}; known: {', '.join(sorted(known))}"
-                ids = {i for i in ids if getattr(self.clauses[i], col) == value}
+                ids &= set(self.store.clause_ids(f"{col} = ?", [value]))
         if f.department is not None:
             name = self.lexicon.resolve(f.department)
             if name is None:
                 close = self.lexicon.suggest(f.department)
                 return set(), f"unknown department {f.department!r}" + (f"; did you mean {', '.join(close)}?" if close else "")
-            ids = {i for i in ids if any(d.name == name for d in self.clauses[i].departments)}
+            ids &= set(self.store.clause_ids("id IN (SELECT clause_id FROM departments WHERE name = ?)", [name]))
         if f.year is not None:
-            ids = {i for i in ids if any(t.meets_year(f.year) for t in self.clauses[i].targets)}
+            tagged = self.clauses.where("id IN (SELECT clause_id FROM targets)")
+            ids &= {c.id for c in tagged if any(t.meets_year(f.year) for t in c.targets)}
         if not ids:
             return ids, "no clause matches " + ", ".join(f"{k}={v!r}" for k, v in active.items())
         return ids, None
@@ -331,7 +342,9 @@ class Searcher:
         if doc_ids not in cache:
             if len(cache) > 64:
                 cache.clear()
-            cache[doc_ids] = frozenset(i for i, c in self.clauses.items() if c.doc_id in doc_ids)
+            ordered = sorted(doc_ids)
+            cache[doc_ids] = frozenset(i for n in range(0, len(ordered), 500) for i in self.store.clause_ids(
+                f"doc_id IN ({','.join('?' * len(ordered[n:n + 500]))})", ordered[n:n + 500]))
         return cache[doc_ids]
 
 

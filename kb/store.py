@@ -19,6 +19,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Optional
@@ -186,6 +189,42 @@ class Store:
             self.attach_tags(clauses)
         return clauses
 
+    def clauses_by_id(self, ids: Iterable[str]) -> dict[str, Clause]:
+        """{id: Clause with its tags} for the ids stored (others absent), fetched by primary key."""
+        ids = list(dict.fromkeys(ids))
+        out: dict[str, Clause] = {}
+        for i in range(0, len(ids), 500):  # under SQLite's 999-parameter limit
+            chunk = ids[i:i + 500]
+            rows = self.db.query(f"SELECT * FROM clauses WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+            found = [Clause(**_decode(r)) for r in rows]
+            self.attach_tags(found)
+            out.update((c.id, c) for c in found)
+        return out
+
+    def clause_ids(self, where: str | None = None, args: list | None = None) -> list[str]:
+        """Ids of the clauses matching a SQL ``where`` on the clauses table, in document order."""
+        sql = "SELECT id FROM clauses" + (f" WHERE {where}" if where else "") + " ORDER BY doc_id, ord"
+        return [r[0] for r in self.db.execute(sql, args or [])]
+
+    def distinct(self, column: str, table: str = "clauses") -> list[Any]:
+        """Sorted distinct non-NULL values of ``table.column`` (a SQL expression is allowed)."""
+        if table not in self.db.table_names():
+            return []
+        return sorted(r[0] for r in self.db.execute(f"SELECT DISTINCT {column} FROM [{table}]") if r[0] is not None)
+
+    def set_meta(self, **values: str) -> None:
+        """Record facts about the stored corpus (``corpus_sha256``) in the ``meta`` table."""
+        with self.db.conn:
+            self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+            self.db.conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", values.items())
+
+    def meta(self, key: str) -> Optional[str]:
+        """A value recorded by :meth:`set_meta`; None when absent (or a store made before it)."""
+        if "meta" not in self.db.table_names():
+            return None
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        return row[0] if row else None
+
     def clause(self, clause_id: str) -> Clause:
         found = self.clauses("id = ?", [clause_id])
         if not found:
@@ -197,10 +236,12 @@ class Store:
         by_id = {c.id: c for c in clauses}
         if not by_id:
             return
+        few = len(by_id) <= 500  # then by key, else one scan of the tag table
+        where = f" WHERE clause_id IN ({','.join('?' * len(by_id))})" if few else ""
         for table, cls, attr in (("targets", Target, "targets"), ("departments", DepartmentTag, "departments")):
             if table not in self.db.table_names():
                 continue
-            for r in self.db.query(f"SELECT * FROM [{table}] ORDER BY clause_id, ord"):
+            for r in self.db.query(f"SELECT * FROM [{table}]{where} ORDER BY clause_id, ord", list(by_id) if few else []):
                 c = by_id.get(r["clause_id"])
                 if c is None:
                     continue
@@ -216,6 +257,88 @@ class Store:
 
     def count(self, table: str) -> int:
         return self.db[table].count
+
+
+class ClauseTable(Mapping):
+    """The store's clauses as a read-only mapping {id: Clause with tags}, fetched by id on
+    demand: opening costs nothing whatever the corpus size (the national corpus has 64,665
+    articles; loading them all with their tags takes seconds). Fetched clauses are kept in
+    an LRU of ``cache_size``; :meth:`fetch` gets many in one query (a search's candidates).
+
+    ``values()``/``items()`` load every clause once (and keep them): only for answers that
+    really look at all clauses. Thread-safe.
+
+    >>> table = ClauseTable(store); table["fanjiatingbaolifa-2015-12-27.a23"].label
+    '第二十三条'
+    """
+
+    def __init__(self, store: Store, cache_size: int = 4096):
+        self.store = store
+        self.cache_size = cache_size
+        self._lru: OrderedDict[str, Clause] = OrderedDict()
+        self._all: Optional[dict[str, Clause]] = None
+        self._len: Optional[int] = None
+        self._lock = threading.Lock()
+
+    def fetch(self, ids: Iterable[str]) -> dict[str, Clause]:
+        """{id: Clause} for the ids stored, from the LRU or one query for the rest."""
+        ids = list(dict.fromkeys(ids))
+        with self._lock:
+            if self._all is not None:
+                return {i: self._all[i] for i in ids if i in self._all}
+            out = {i: self._lru[i] for i in ids if i in self._lru}
+            missing = [i for i in ids if i not in out]
+            if missing:
+                out.update(self.store.clauses_by_id(missing))
+            for i in ids:
+                if i in out:
+                    self._lru[i] = out[i]
+                    self._lru.move_to_end(i)
+            while len(self._lru) > self.cache_size:
+                self._lru.popitem(last=False)
+        return out
+
+    def __getitem__(self, clause_id: str) -> Clause:
+        found = self.fetch([clause_id])
+        if clause_id not in found:
+            raise KeyError(clause_id)
+        return found[clause_id]
+
+    def __contains__(self, clause_id: object) -> bool:
+        if not isinstance(clause_id, str):
+            return False
+        if clause_id in self._lru or (self._all is not None and clause_id in self._all):
+            return True
+        return self.store.db.execute("SELECT 1 FROM clauses WHERE id = ?", [clause_id]).fetchone() is not None
+
+    def __len__(self) -> int:
+        if self._len is None:
+            self._len = self.store.count("clauses")
+        return self._len
+
+    def __iter__(self):
+        return iter(self.store.clause_ids())
+
+    def where(self, where: str, args: list | None = None) -> list[Clause]:
+        """Clauses (with tags) matching a SQL ``where`` on the clauses table, in document order."""
+        ids = self.store.clause_ids(where, args)
+        found = self.fetch(ids)
+        return [found[i] for i in ids if i in found]
+
+    def _load_all(self) -> dict[str, Clause]:
+        with self._lock:
+            if self._all is None:
+                self._all = {c.id: c for c in self.store.clauses()}
+                self._lru.clear()
+        return self._all
+
+    def values(self):
+        """Every clause, in document order (loads them all once)."""
+        return self._load_all().values()
+
+    def items(self):
+        """(id, Clause) of every clause, in document order (loads them all once)."""
+        return self._load_all().items()
 
 
 _CITATION_COLS = {"clause_id": str, "doc_id": str, "ord": int, "text": str, "title": str, "label": str,

@@ -1,0 +1,74 @@
+"""Opening an index reads no whole clause table: clauses are fetched by id (kb.store.ClauseTable),
+filters go through SQL, and both agree with the clauses as stored."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import SEED
+from kb.base import KnowledgeBase
+from kb.search import Filters
+
+DV = Path(__file__).resolve().parents[1] / "corpus" / "laws" / "社会法" / "反家庭暴力法(2015-12-27).md"
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory, fake_embedder):
+    from kb.build import ingest
+
+    idx = tmp_path_factory.mktemp("lazy") / "index"
+    ingest([SEED, DV], idx, embedder=fake_embedder)
+    base = KnowledgeBase.open(idx, embedder=fake_embedder)
+    yield base
+    base.close()
+
+
+def test_search_fetches_only_its_candidates(mixed):
+    result = mixed.search("家庭暴力 人身安全保护令", k=5)
+    table = mixed.searcher.clauses
+    assert table._all is None  # the whole table was never loaded
+    assert 0 < len(table._lru) <= 200  # at most the two candidate lists
+    assert len(table) == mixed.store.count("clauses") == 357 + 38  # the seed and the law
+    top = result.hits[0].clause
+    assert top.doc_id == "fanjiatingbaolifa-2015-12-27" and top.label
+    assert top.id in table and "no-such-clause" not in table
+
+
+@pytest.mark.parametrize("filters", [Filters(plan="儿童"), Filters(plan="儿童", section="策略措施"),
+                                     Filters(domain="儿童安全"), Filters(department="教育局"),
+                                     Filters(year=2025), Filters(doc="反家庭暴力法"), Filters(doc_type="法律")])
+def test_sql_filters_match_the_stored_clauses(mixed, filters):
+    searcher = mixed.searcher
+    searcher.warm_up()
+    allowed, message = searcher.allowed_ids(filters)
+    every = mixed.store.clauses()
+    docs = filters.documents().select(searcher.documents.values())
+    expect = {c.id for c in every
+              if (not docs.narrowed or c.doc_id in docs.ids)
+              and all(getattr(c, col) == getattr(filters, col) for col in ("plan", "domain", "section")
+                      if getattr(filters, col) is not None)
+              and (filters.department is None
+                   or any(d.name == searcher.lexicon.resolve(filters.department) for d in c.departments))
+              and (filters.year is None or any(t.meets_year(filters.year) for t in c.targets))}
+    assert expect and allowed == expect, message
+
+
+def test_unknown_filter_value_lists_known_ones(mixed):
+    allowed, message = mixed.searcher.allowed_ids(Filters(domain="不存在的领域"))
+    assert allowed == set() and "儿童安全" in message
+
+
+def test_manifest_for_another_corpus_is_stale_without_reading_clauses(mixed, tmp_path, fake_embedder):
+    import json
+    import shutil
+
+    from kb.errors import IndexStale
+
+    copy = tmp_path / "index"
+    shutil.copytree(mixed.index_dir, copy, symlinks=True)
+    manifest = json.loads((copy / "manifest.json").read_text("utf-8"))
+    manifest["corpus_sha256"] = "0" * 64
+    (copy / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+    with pytest.raises(IndexStale, match="do not match the stored clauses"):
+        KnowledgeBase.open(copy, embedder=fake_embedder).search("家庭暴力")
