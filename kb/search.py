@@ -42,6 +42,7 @@ SETTINGS: dict[str, Any] = {
     "law_factor_unasked": 0.6,         # law articles when the query does not speak of law (法/条例/规定)
     "max_query_chars": 512,
     "max_k": 100,
+    "query_cache_size": 1024,          # query vectors remembered (kb.embed.QueryCache)
 }
 
 
@@ -165,7 +166,7 @@ class Searcher:
     def _load(self) -> None:
         from kb.departments import Lexicon
         from kb.dense import DenseIndex
-        from kb.embed import load_embedder
+        from kb.embed import QueryCache, load_embedder
         from kb.segment import Segmenter
         from kb.sparse import SparseIndex
 
@@ -179,7 +180,8 @@ class Searcher:
             raise IndexStale(f"the index was built with model {self.manifest.get('model')!r} "
                              f"(dim {self.manifest.get('dim')}), not {embedder.name!r}; rebuild it with "
                              "kb ingest --rebuild corpus/ (and the same --model)")
-        self.embedder = embedder
+        # one cache per model across generations (the API hands a new generation the old embedder)
+        self.embedder = embedder if isinstance(embedder, QueryCache) else QueryCache(embedder, SETTINGS["query_cache_size"])
         self.sparse = SparseIndex.load(self.gen / "sparse")
         self.dense = DenseIndex.load(self.gen / "dense")
         self.lexicon = Lexicon.load()

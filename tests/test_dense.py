@@ -23,11 +23,12 @@ def char_embed(texts: list[str]) -> np.ndarray:
     return out / np.where(norms > 0, norms, 1.0)
 
 
-@pytest.fixture(scope="module", params=["flat", "hnsw"])
+@pytest.fixture(scope="module", params=["flat", "hnsw", "ivf"])
 def index(request, seed_clauses):
     ids = list(seed_clauses)
     threshold = 10**9 if request.param == "flat" else 1
-    idx = DenseIndex.build(ids, char_embed([seed_clauses[i] for i in ids]), hnsw_threshold=threshold)
+    ann = "ivf" if request.param == "ivf" else "hnsw"
+    idx = DenseIndex.build(ids, char_embed([seed_clauses[i] for i in ids]), hnsw_threshold=threshold, ann=ann)
     assert idx.kind == request.param
     return idx
 
@@ -127,3 +128,18 @@ def test_faiss_threads_sleep_when_idle():
     run = lambda e: subprocess.run([sys.executable, "-c", code], env=e, capture_output=True, text=True, check=True)
     assert run(env).stdout.strip() == "PASSIVE"
     assert run(dict(env, OMP_WAIT_POLICY="ACTIVE")).stdout.strip() == "ACTIVE"
+
+
+def test_ivf_reuses_the_previous_centroids(seed_clauses, tmp_path):
+    ids = list(seed_clauses)
+    vectors = char_embed([seed_clauses[i] for i in ids])
+    first = DenseIndex.build(ids, vectors, hnsw_threshold=1, ann="ivf")
+    first.save(tmp_path)
+    loaded = DenseIndex.load(tmp_path)
+    again = DenseIndex.build(ids[1:], vectors[1:], hnsw_threshold=1, ann="ivf", previous=loaded)
+    centroids = lambda d: d.index.quantizer.reconstruct_n(0, d.index.nlist)  # noqa: E731
+    assert np.array_equal(centroids(first), centroids(again)) and len(again) == len(ids) - 1
+    q = vectors[5]
+    assert again.search(q, k=3)[0].id == ids[5] and loaded.search(q, k=3) == first.search(q, k=3)
+    with pytest.raises(ValueError, match="ann must be"):
+        DenseIndex.build(ids, vectors, hnsw_threshold=1, ann="lsh")

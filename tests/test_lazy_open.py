@@ -72,3 +72,16 @@ def test_manifest_for_another_corpus_is_stale_without_reading_clauses(mixed, tmp
     (copy / "manifest.json").write_text(json.dumps(manifest), "utf-8")
     with pytest.raises(IndexStale, match="do not match the stored clauses"):
         KnowledgeBase.open(copy, embedder=fake_embedder).search("家庭暴力")
+
+
+def test_repeated_query_embeds_once(mixed):
+    from kb.embed import QueryCache
+
+    emb = mixed.searcher.embedder
+    assert isinstance(emb, QueryCache)
+    misses = emb.misses
+    first = mixed.search("单位和个人发现家庭暴力应当如何处理", k=3, mode="dense")
+    again = mixed.search("单位和个人发现家庭暴力应当如何处理", k=3, mode="dense")
+    assert emb.misses == misses + 1 and emb.hits >= 1
+    assert [h.clause.id for h in first.hits] == [h.clause.id for h in again.hits]
+    assert QueryCache(emb.inner, size=1).embed_queries([]).shape == (0, emb.dim)
