@@ -56,6 +56,24 @@ def print_changes(report) -> None:
         out.print("no documents changed", highlight=False)
 
 
+def rate_column():
+    """A rich progress column with the task's rate ("12.3/s"; blank until rich knows it)."""
+    from rich.progress import ProgressColumn
+    from rich.text import Text
+
+    class RateColumn(ProgressColumn):
+        def render(self, task) -> Text:
+            return Text(f"{task.speed:.1f}/s" if task.speed else "", style="progress.data.speed")
+
+    return RateColumn()
+
+
+def print_stages(stages: dict[str, float]) -> None:
+    """The seconds an ingest spent per stage, on one line (parse 1.2 s · tag 0.4 s · …)."""
+    if stages:
+        out.print("stages: " + " · ".join(f"{name} {secs:.1f} s" for name, secs in stages.items()), highlight=False)
+
+
 def index_dir(value: Path | None) -> Path:
     """--index, else $KB_INDEX, else ./index."""
     return Path(value or os.environ.get("KB_INDEX") or "index")

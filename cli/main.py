@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.tree import Tree
 
 from cli.common import (IndexOpt, JsonOpt, NoWaitOpt, emit_json, err, handle_errors, index_dir, open_kb, out,
-                        print_changes, say, set_widths)
+                        print_changes, print_stages, rate_column, say, set_widths)
 from cli.filters import AllVersionsOpt, DocOpt, IssuerOpt, LevelOpt, TypeOpt, VersionsOpt, doc_filters
 
 app = typer.Typer(help="政策文件知识库 policy-kb: parse, tag and search plan documents.",
@@ -37,7 +37,7 @@ def ingest(paths: List[Path] = typer.Argument(..., help="Files (.txt .html .md .
            index: Optional[Path] = IndexOpt, json: bool = JsonOpt) -> None:
     """Parse, tag and index documents; re-ingesting a document replaces it atomically.
     Prints the documents added, replaced and removed."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     from kb.build import ingest as run
 
@@ -46,8 +46,8 @@ def ingest(paths: List[Path] = typer.Argument(..., help="Files (.txt .html .md .
         from kb.embed import load_embedder
 
         embedder = load_embedder(model)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err, transient=True) as bar:
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), rate_column(),
+                  TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=err, transient=True) as bar:
         tasks: dict[str, int] = {}
 
         def progress(stage: str, done: int, total: int) -> None:
@@ -64,6 +64,7 @@ def ingest(paths: List[Path] = typer.Argument(..., help="Files (.txt .html .md .
         return emit_json(report.to_dict())
     print_changes(report)
     out.print(ingest_table(report))
+    print_stages(report.stages)
 
 
 # What each grammar's summary row counts, as the ingest table shows it (kb.grammars.*.summary).
