@@ -316,23 +316,25 @@ class Searcher:
             return set(), docs.message
         if not active and not docs.narrowed:
             return None, None
-        ids = set(self.store.clause_ids()) if not docs.narrowed else set(self._clauses_of(frozenset(docs.ids)))
+        # a frozenset from _clauses_of is the same object for every query with these documents,
+        # so the indexes keep what they derive from it (kb.sparse, kb.dense); narrowing copies it
+        ids = set(self.store.clause_ids()) if not docs.narrowed else self._clauses_of(frozenset(docs.ids))
         for col in ("plan", "domain", "section"):
             value = active.get(col)
             if value is not None:
                 known = self.store.distinct(col)
                 if value not in known:
                     return set(), f"no clause has {col} {value!r}; known: {', '.join(sorted(known))}"
-                ids &= set(self.store.clause_ids(f"{col} = ?", [value]))
+                ids = ids & set(self.store.clause_ids(f"{col} = ?", [value]))
         if f.department is not None:
             name = self.lexicon.resolve(f.department)
             if name is None:
                 close = self.lexicon.suggest(f.department)
                 return set(), f"unknown department {f.department!r}" + (f"; did you mean {', '.join(close)}?" if close else "")
-            ids &= set(self.store.clause_ids("id IN (SELECT clause_id FROM departments WHERE name = ?)", [name]))
+            ids = ids & set(self.store.clause_ids("id IN (SELECT clause_id FROM departments WHERE name = ?)", [name]))
         if f.year is not None:
             tagged = self.clauses.where("id IN (SELECT clause_id FROM targets)")
-            ids &= {c.id for c in tagged if any(t.meets_year(f.year) for t in c.targets)}
+            ids = ids & {c.id for c in tagged if any(t.meets_year(f.year) for t in c.targets)}
         if not ids:
             return ids, "no clause matches " + ", ".join(f"{k}={v!r}" for k, v in active.items())
         return ids, None

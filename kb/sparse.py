@@ -50,6 +50,7 @@ class SparseIndex:
         self.vocab = vocab
         self.data, self.indices, self.indptr = data, indices, indptr
         self._pos = {cid: i for i, cid in enumerate(self.ids)}
+        self._masks: dict[frozenset, np.ndarray] = {}  # per precomputed id set (see _masked)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -108,8 +109,18 @@ class SparseIndex:
         return [SparseHit(self.ids[i], float(scores[i])) for i in order]
 
     def _masked(self, scores: np.ndarray, allowed: set[str]) -> np.ndarray:
-        keep = np.zeros(len(self.ids), dtype=bool)
-        keep[[self._pos[c] for c in allowed if c in self._pos]] = True
+        """``scores`` with every id outside ``allowed`` set to 0. The mask of a frozenset
+        (the searcher's precomputed id set of a document filter, e.g. the current versions,
+        the same object every query) is computed once: at the national size building it
+        costs ~10 ms, more than the BM25 scoring."""
+        keep = self._masks.get(allowed) if isinstance(allowed, frozenset) else None
+        if keep is None:
+            keep = np.zeros(len(self.ids), dtype=bool)
+            keep[[self._pos[c] for c in allowed if c in self._pos]] = True
+            if isinstance(allowed, frozenset):
+                if len(self._masks) >= 16:
+                    self._masks.clear()
+                self._masks[allowed] = keep
         return np.where(keep, scores, 0.0).astype(np.float32)
 
     def save(self, directory: str | os.PathLike) -> Path:
