@@ -95,17 +95,17 @@ def law_chapter(c: Clause) -> Optional[str]:
     return next((p for p in law_divisions(c) if re.match(r"^第[^章编节]+章", p)), None)
 
 
-def user_words(clauses: list[Clause]) -> list[str]:
+def user_words(store: Store) -> list[str]:
     """The segmenter's user dictionary: department names, aliases and cues from the
-    lexicon, indicator names from the clauses' targets, and domain names."""
+    lexicon, indicator names from the stored targets, and domain names (read with SQL, so
+    that re-indexing does not load every clause's tags)."""
     from kb.departments import Lexicon
 
     words = set(Lexicon.load().user_words())
-    for c in clauses:
-        words.update(t.indicator_norm or t.indicator for t in c.targets if t.indicator)
-        if c.domain:
-            words.add(c.domain)
-    return sorted(w for w in words if 1 < len(w) <= 20)
+    words.update(store.distinct("CASE WHEN indicator != '' THEN coalesce(nullif(indicator_norm, ''), indicator) END",
+                                "targets"))
+    words.update(store.distinct("domain"))
+    return sorted(w for w in words if isinstance(w, str) and 1 < len(w) <= 20)
 
 
 def build_search_indexes(store: Store, gen: Path, embedder=None,
@@ -125,9 +125,9 @@ def build_search_indexes(store: Store, gen: Path, embedder=None,
 
     timings = {} if timings is None else timings
     t = time.perf_counter()
-    clauses = store.clauses()
+    clauses = store.clauses(with_tags=False)  # texts and paths are all the indexes need
     embedder = embedder or load_embedder(None)
-    words = user_words(clauses)
+    words = user_words(store)
     (gen / USER_WORDS_FILE).write_text("\n".join(words) + "\n", "utf-8")
     seg = Segmenter(user_words=words)
     ids = [c.id for c in clauses]
