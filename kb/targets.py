@@ -558,7 +558,8 @@ def _emit_pct(text: str, g: _Group, subject: str, ctx: _Ctx) -> list[Target]:
         ind = f"{pred}的{grp}比例" if pred else f"{grp}比例"
         out.append(Target(
             indicator=ind, comparator="=", indicator_norm=normalize_indicator(ind), value=q.value,
-            unit="%", value_normalized=round(q.value / 100, 12), value_text=text[q.start:q.end],
+            value_min=q.vmin, value_max=q.vmax, unit="%",  # a range (10%至50%) has no single value
+            value_normalized=round(q.value / 100, 12) if q.value is not None else None, value_text=text[q.start:q.end],
             year=ctx.years[0] if len(ctx.years) == 1 else None, qualifier="…%的",
             evidence=text[g.region:g.end], start=g.region, end=g.end))
     return out

@@ -226,3 +226,10 @@ def test_chinese_numerals_in_body_only():
 def test_normalize_indicator():
     assert normalize_indicator("确保孕产妇的贫血率") == "孕产妇贫血率"
     assert normalize_indicator("高级专业技术人员中的女性比例") == "高级专业技术人员中女性比例"
+
+
+def test_percent_range_in_a_law_has_bounds_not_a_value():
+    # 森林法实施条例(2018-03-19) 第四十四条 (laws-cn): a range crashed the tagger before
+    text = "使用伪造、涂改的木材运输证运输木材的,由县级以上人民政府林业主管部门没收非法运输的木材,并处没收木材价款10%至50%的罚款。"
+    (t,) = extract_targets(text)
+    assert (t.value, t.value_min, t.value_max, t.unit, t.value_normalized) == (None, 10.0, 50.0, "%", None)
