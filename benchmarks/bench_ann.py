@@ -1,4 +1,4 @@
-"""IVF against exact search at the national corpus size: recall, latency, build time.
+"""HNSW and IVF against exact search at the national corpus size: recall, latency, build time.
 
     python benchmarks/bench_ann.py --cache /work/idx-national/cache/embeddings.sqlite \\
         [--n 68054] [--queries 300] [--nprobe 8,16,24,32,48,64]
@@ -83,13 +83,19 @@ def main() -> None:
     flat = DenseIndex.build(ids, x, hnsw_threshold=len(x) + 1)
     print(f"build flat {time.perf_counter() - t:.2f} s")
     t = time.perf_counter()
-    ivf = DenseIndex.build(ids, x)
+    ivf = DenseIndex.build(ids, x, hnsw_threshold=1)
     print(f"build ivf (train k-means, {ivf.index.nlist} lists) {time.perf_counter() - t:.2f} s")
     t = time.perf_counter()
-    DenseIndex.build(ids, x, previous=ivf)
+    DenseIndex.build(ids, x, hnsw_threshold=1, previous=ivf)
     print(f"build ivf from the previous centroids {time.perf_counter() - t:.2f} s")
 
+    t = time.perf_counter()
+    hnsw = DenseIndex.build(ids, x, hnsw_threshold=1, ann="hnsw")
+    print(f"build hnsw {time.perf_counter() - t:.2f} s")
     exact, ms = run(flat, queries)
+    got, hms = run(hnsw, queries)
+    print(f"hnsw: recall@10 {recall(got, exact, 10):.3f} recall@100 {recall(got, exact, 100):.3f} "
+          f"p50 {np.percentile(hms, 50):.2f} ms p95 {np.percentile(hms, 95):.2f} ms")
     print(f"exact: p50 {np.percentile(ms, 50):.2f} ms p95 {np.percentile(ms, 95):.2f} ms")
     print("| nprobe | recall@10 | recall@100 | p50 ms | p95 ms |\n|---:|---:|---:|---:|---:|")
     for nprobe in map(int, args.nprobe.split(",")):
