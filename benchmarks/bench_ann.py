@@ -83,10 +83,10 @@ def main() -> None:
     flat = DenseIndex.build(ids, x, hnsw_threshold=len(x) + 1)
     print(f"build flat {time.perf_counter() - t:.2f} s")
     t = time.perf_counter()
-    ivf = DenseIndex.build(ids, x, hnsw_threshold=1)
+    ivf = DenseIndex.build(ids, x, hnsw_threshold=1, ann="ivf")
     print(f"build ivf (train k-means, {ivf.index.nlist} lists) {time.perf_counter() - t:.2f} s")
     t = time.perf_counter()
-    DenseIndex.build(ids, x, hnsw_threshold=1, previous=ivf)
+    DenseIndex.build(ids, x, hnsw_threshold=1, ann="ivf", previous=ivf)
     print(f"build ivf from the previous centroids {time.perf_counter() - t:.2f} s")
 
     t = time.perf_counter()
