@@ -13,7 +13,7 @@ source's 1-based rank and raw score (``None`` where the source did not return th
 """
 from __future__ import annotations
 
-from typing import NamedTuple, Optional, Sequence
+from typing import Callable, NamedTuple, Optional, Sequence
 
 Ranking = Sequence[tuple[str, float]]
 NORMALISATIONS = ("minmax", "max", "zscore", "none")
@@ -119,3 +119,26 @@ def weighted(rankings: Sequence[Ranking], weights: Optional[Sequence[float]] = N
         for d, v in zip(returned, normalise([table[d][1][s] for d in returned], normalisation)):
             fused[d] += w[s] * v
     return _sorted(table, fused)
+
+
+def diversify(ranking: Ranking, group: Callable[[str], Optional[str]], decay: float) -> list[tuple[str, float]]:
+    """Scores of ``ranking`` (best first) where each id after the first of its group loses a
+    factor ``decay`` per better-ranked id of the same group (the n-th article of one law
+    scores ``decay**(n-1)`` of its own), so that one group does not fill the top of a list
+    that several groups answer. ``group(id)`` None exempts an id. Returns ``(id, score)``
+    pairs re-sorted best first (stable). Raises ``ValueError`` unless 0 < decay <= 1.
+
+    >>> diversify([("a1", 1.0), ("a2", 0.9), ("b1", 0.85)], lambda i: i[0], 0.9)
+    [('a1', 1.0), ('b1', 0.85), ('a2', 0.81)]
+    """
+    if not 0 < decay <= 1:
+        raise ValueError(f"diversify: decay must be in (0, 1], got {decay}")
+    seen: dict[str, int] = {}
+    out = []
+    for doc_id, score in ranking:
+        g = group(doc_id)
+        n = seen.get(g, 0) if g is not None else 0
+        if g is not None:
+            seen[g] = n + 1
+        out.append((doc_id, score * decay ** n))
+    return sorted(out, key=lambda p: -p[1])
