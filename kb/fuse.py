@@ -103,21 +103,32 @@ def normalise(scores: list[float], method: str = "minmax") -> list[float]:
 
 
 def weighted(rankings: Sequence[Ranking], weights: Optional[Sequence[float]] = None,
-             normalisation: str = "minmax") -> list[Fused]:
+             normalisation: str = "minmax", fuse_depth: Optional[int] = None) -> list[Fused]:
     """Weighted score fusion: ``score = Σ_s weight_s · norm_s(score)``; a source that did
     not return the id adds 0.
 
     Scores are normalised per source over the returned list (``normalise``), so with
-    ``minmax`` a source's last hit gets 0. Raises ``ValueError`` on a bad weight list or
-    normalisation.
+    ``minmax`` a source's last hit gets 0. With ``fuse_depth`` only the first ``fuse_depth``
+    ids of each source are fused, while all its returned scores still set its range: a
+    deeper list gives a steadier floor than the candidates themselves. Raises ``ValueError``
+    on a bad weight list or normalisation.
+
+    >>> [f.id for f in weighted([[("a", 9.0), ("b", 5.0), ("c", 1.0)]], fuse_depth=2)]
+    ['a', 'b']
+    >>> weighted([[("a", 9.0), ("b", 5.0), ("c", 1.0)]], fuse_depth=2)[1].score
+    0.5
     """
     w = _weights(rankings, weights)
-    table = _table(rankings)
+    table = _table([r[:fuse_depth] if fuse_depth else r for r in rankings])
     fused = dict.fromkeys(table, 0.0)
-    for s in range(len(rankings)):
-        returned = [d for d, (ranks, _) in table.items() if ranks[s] is not None]
-        for d, v in zip(returned, normalise([table[d][1][s] for d in returned], normalisation)):
-            fused[d] += w[s] * v
+    for s, ranking in enumerate(rankings):
+        returned = list(dict.fromkeys(d for d, _ in ranking))
+        first = {}
+        for d, score in ranking:
+            first.setdefault(d, float(score))
+        for d, v in zip(returned, normalise([first[d] for d in returned], normalisation)):
+            if d in table and table[d][0][s] is not None:
+                fused[d] += w[s] * v
     return _sorted(table, fused)
 
 
