@@ -28,7 +28,10 @@ def test_search_fetches_only_its_candidates(mixed):
     result = mixed.search("家庭暴力 人身安全保护令", k=5)
     table = mixed.searcher.clauses
     assert table._all is None  # the whole table was never loaded
-    assert 0 < len(table._lru) <= 200  # at most the two candidate lists
+    from kb.search import SETTINGS
+
+    depth = max(SETTINGS["candidates_per_retriever"], SETTINGS.get("normalisation_depth", 0))
+    assert 0 < len(table._lru) <= 2 * depth  # at most the two candidate lists
     assert len(table) == mixed.store.count("clauses") == 357 + 38  # the seed and the law
     top = result.hits[0].clause
     assert top.doc_id == "fanjiatingbaolifa-2015-12-27" and top.label
