@@ -283,7 +283,8 @@ _SECTIONS = ("主要目标", "策略措施")
 
 def answer_structure(searcher: Searcher, q: str) -> Optional[Answer]:
     """Questions about the tree itself, answered by counting/listing nodes; None otherwise."""
-    clauses = list(searcher.clauses.values())
+    # only plan clauses have plans and domains: fetched with SQL, not the whole clause table
+    clauses = searcher.clauses.where("plan IS NOT NULL OR domain IS NOT NULL")
     plan = _plan_in(q, searcher.plan_keys)
     domain = _domain_in(q, clauses, plan)
     if domain is None and re.search(r"(几个|哪几个|哪些|多少个|什么)(发展)?领域|领域(有|包括)(哪些|几个)", q):
