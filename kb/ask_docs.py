@@ -104,7 +104,8 @@ def _asks_metadata(q: str) -> bool:
 def _article(searcher: Searcher, laws: list[str], number: int):
     from kb.ask import Answer
 
-    rows = [c for c in searcher.clauses.values() if c.doc_id in laws and c.label and c.number == number]
+    rows = [c for c in searcher.clauses.where(f"doc_id IN ({','.join('?' * len(laws))}) AND number = ?",
+                                              [*laws, number]) if c.label] if laws else []
     if not rows:
         return None
     hits = searcher.describe([Hit(clause=c, score=1.0) for c in rows])
@@ -177,7 +178,7 @@ def _date_sentence(searcher: Searcher, name: str, d: dict, event: str):
 
 def _in_force_article(searcher: Searcher, doc_id: str):
     """The article saying when the law takes effect (本法自2016年3月1日起施行), the last one."""
-    rows = [c for c in searcher.clauses.values() if c.doc_id == doc_id and re.search(r"自.{0,20}起施行", c.text)]
+    rows = [c for c in searcher.clauses.where("doc_id = ?", [doc_id]) if re.search(r"自.{0,20}起施行", c.text)]
     return max(rows, key=lambda c: c.ord) if rows else None
 
 
