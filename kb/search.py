@@ -233,7 +233,8 @@ class Searcher:
         query = (query or "")[: SETTINGS["max_query_chars"] * 4]
         intent = understand(query, self.plan_keys, self.lexicon, self.indicators, self.domains)
         intent.doc_ids = named_documents(query, self.doc_names)
-        intent.families = asked_families(intent.text, [self.family(d) for d in intent.doc_ids])
+        intent.families = asked_families(intent.text, [self.family(d) for d in intent.doc_ids],
+                                         self.segmenter.words(intent.text))
         allowed, message = self.allowed_ids(filters or Filters())
         if allowed is not None and not allowed:
             return SearchResult([], intent, message)
