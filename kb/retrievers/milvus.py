@@ -15,9 +15,11 @@ Collection ``kb_<generation>`` (``kb_gen_20261201T153633_1595e3``)::
     departments   ARRAY<VARCHAR>           canonical names of the clause's departments
     target_years  ARRAY<INT64>             the years its targets are due (Target.meets_year)
 
-The analyzer is ``{"tokenizer": {"type": "jieba", "dict": ["_default_", *user words],
-"mode": "search"}}``: jieba's dictionary plus the generation's user words (departments,
-indicators, domains), as kb.segment cuts them. The query's BM25 text is the Searcher's
+The analyzer is jieba in search mode without HMM over jieba's dictionary plus the
+generation's user words (departments, indicators, domains), lower-cased, with kb.segment's
+stopwords and the corpus' punctuation as stop words; the text is stored normalised
+(kb.segment.normalize_text: NFKC, traditional → simplified) — as kb.segment cuts for the
+embedded backend. The query's BM25 text is the Searcher's
 prepared tokens joined by spaces (question words dropped, colloquial expansions added), so
 query understanding is the same for both backends.
 
@@ -156,7 +158,8 @@ class MilvusRetriever:
         dim = int(passages.vectors.shape[1])
         if self.client.has_collection(self.collection):
             self.client.drop_collection(self.collection)
-        self.client.create_collection(self.collection, schema=_schema(MilvusClient, dim, passages.user_words),
+        schema = _schema(MilvusClient, dim, passages.user_words, _stop_words(passages.texts))
+        self.client.create_collection(self.collection, schema=schema,
                                       index_params=self._index_params(len(passages)))
         self.add(passages)
         self.client.flush(self.collection)
@@ -303,8 +306,10 @@ def _ranked(hits, bm25: bool) -> list[Ranked]:
 
 
 def _row(c, text: str, vector: np.ndarray, doc: dict[str, Any]) -> dict[str, Any]:
+    from kb.segment import normalize_text
+
     years = sorted({t.year if t.year is not None else t.year_implied for t in c.targets} - {None})
-    return {"id": c.id, "text": _clip(text), "dense": np.asarray(vector, np.float32).tolist(),
+    return {"id": c.id, "text": _clip(normalize_text(text)), "dense": np.asarray(vector, np.float32).tolist(),
             "doc_id": c.doc_id, "doc_type": doc.get("doc_type"), "level": doc.get("level"),
             "plan": c.plan, "domain": c.domain, "section": c.section,
             "departments": sorted({d.name for d in c.departments})[:_MAX_ARRAY],
@@ -320,13 +325,26 @@ def _clip(text: str) -> str:
     return text if len(raw) <= limit else raw[:limit].decode("utf-8", "ignore")
 
 
-def _schema(MilvusClient, dim: int, user_words: list[str]):
+def _stop_words(texts: list[str]) -> list[str]:
+    """kb.segment's stopwords plus the punctuation and symbols of ``texts`` (single characters,
+    and their doubled dashes/ellipses), which kb.segment drops as noise."""
+    import unicodedata
+
+    from kb.segment import load_stopwords
+
+    marks = {ch for t in texts for ch in t if unicodedata.category(ch)[0] in "PS"}
+    return sorted(load_stopwords() | marks | {m * 2 for m in marks})
+
+
+def _schema(MilvusClient, dim: int, user_words: list[str], stop_words: list[str]):
     from pymilvus import DataType, Function, FunctionType
 
     s = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
     s.add_field("id", DataType.VARCHAR, is_primary=True, max_length=512)
     s.add_field("text", DataType.VARCHAR, max_length=65_535, enable_analyzer=True,
-                analyzer_params={"tokenizer": {"type": "jieba", "dict": ["_default_", *user_words], "mode": "search"}})
+                analyzer_params={"tokenizer": {"type": "jieba", "dict": ["_default_", *user_words], "mode": "search",
+                                               "hmm": False},
+                                 "filter": ["lowercase", {"type": "stop", "stop_words": stop_words}]})
     s.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
     s.add_field("dense", DataType.FLOAT_VECTOR, dim=dim)
     s.add_field("doc_id", DataType.VARCHAR, max_length=256)
