@@ -208,7 +208,7 @@ class MilvusRetriever:
         """Point ``config["alias"]`` at this collection: ``alter_alias`` when a collection of
         ours holds it (atomic for every client using the alias), else ``create_alias``."""
         alias = self.config["alias"]
-        held = any(alias in self.client.list_aliases(collection_name=name)
+        held = any(alias in self.client.list_aliases(collection_name=name).get("aliases", [])
                    for name in self.client.list_collections() if name.startswith(PREFIX))
         if held:
             self.client.alter_alias(self.collection, alias)
@@ -377,7 +377,11 @@ class _LiteOwner:
 def _connect(gen: Path, config: dict[str, Any], create: bool):
     """(MilvusClient, owner or None). See the module docstring for who owns a lite directory."""
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as kb.dense: milvus-lite runs FAISS too
-    from pymilvus import MilvusClient
+    try:
+        from pymilvus import MilvusClient
+    except ImportError as e:
+        raise KbError("the milvus backend needs pymilvus (and milvus-lite without --uri): "
+                      "pip install -e '.[milvus]'") from e
 
     _quiet()
     uri = config.get("uri")
