@@ -240,7 +240,7 @@ class MilvusRetriever:
         if scope.ids is not None and not scope.ids:
             return {name: [] for name in lists}
         expr = filter_expression(scope)
-        text = " ".join(query.tokens)
+        text = " ".join(outermost(query.tokens))
         reqs = {}
         if "bm25" in lists and text.strip():
             reqs["bm25"] = ("sparse", text, {"metric_type": "BM25"})
@@ -271,6 +271,17 @@ class MilvusRetriever:
         """How many stored clauses fall inside ``scope`` (by its filter expression)."""
         rows = self.client.query(self.collection, filter=filter_expression(scope), output_fields=["count(*)"])
         return int(rows[0]["count(*)"])
+
+
+def outermost(tokens: list[str]) -> list[str]:
+    """The query tokens not inside a longer one, each once: Milvus' analyzer cuts the query
+    text again (search mode gives the sub-words back) and weighs a term by its count in the
+    query, whereas kb.sparse counts a query token once.
+
+    >>> outermost(["人身", "安全", "人身安全", "保护令", "安全"])
+    ['人身安全', '保护令']"""
+    unique = list(dict.fromkeys(tokens))
+    return [t for t in unique if not any(t != u and t in u for u in unique)]
 
 
 def filter_expression(scope: Scope) -> str:
