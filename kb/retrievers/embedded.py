@@ -31,8 +31,6 @@ TOKENS_FILE = "tokens.json.gz"
 class EmbeddedRetriever:
     """BM25 + FAISS files under ``gen/sparse`` and ``gen/dense`` (see the module docstring)."""
 
-    config: dict[str, Any] = {"name": "embedded"}
-
     def __init__(self, gen: Path, sparse=None, dense=None):
         self.gen = Path(gen)
         self.sparse, self.dense = sparse, dense
@@ -44,6 +42,11 @@ class EmbeddedRetriever:
         from kb.sparse import SparseIndex
 
         return cls(gen, SparseIndex.load(Path(gen) / "sparse"), DenseIndex.load(Path(gen) / "dense"))
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The manifest entry: ``{"name": "embedded"}`` (the files are found by convention)."""
+        return {"name": "embedded"}
 
     @property
     def vocab(self) -> dict[str, int]:
