@@ -230,3 +230,51 @@ def test_bad_backend_options_say_what_to_do(tmp_path):
     assert backend_config(tmp_path / "gen-x", previous={"name": "embedded"}) == {"name": "embedded"}
     with pytest.raises(IndexStale, match="search backend 'elastic'"):
         open_retriever(tmp_path, {"backend": {"name": "elastic"}})
+
+
+def test_server_uri_path_with_alias_and_dropping_pruned_collections(tmp_path, fake_index, fake_embedder, monkeypatch):
+    """--uri http://…: the cluster code path, against milvus-lite's own gRPC server. Four
+    rebuilds: the alias follows the newest collection, and the collection of the generation
+    kb.layout pruned is dropped — only ours (another collection on the server stays)."""
+    from milvus_lite.adapter.grpc.server import start_server_in_thread
+    from pymilvus import MilvusClient
+
+    server, db, port = start_server_in_thread(str(tmp_path / "server"), host="127.0.0.1", port=0)
+    uri = f"http://127.0.0.1:{port}"
+    monkeypatch.setenv("KB_MILVUS_TOKEN", "root:Milvus")
+    try:
+        admin = MilvusClient(uri=uri)
+        admin.create_collection("kb_gen_someone_else", dimension=4)
+        idx = tmp_path / "index"
+        shutil.copytree(fake_index, idx, symlinks=True)
+        collections = []
+        for _ in range(4):
+            reindex(idx, backend="milvus" if not collections else None, uri=uri if not collections else None,
+                    embedder=fake_embedder)
+            collections.append(json.loads((idx / "manifest.json").read_text())["backend"]["collection"])
+        assert json.loads((idx / "manifest.json").read_text())["backend"]["uri"] == uri
+        assert not (idx / json.loads((idx / "manifest.json").read_text())["generation"] / "milvus" / "lite.db").exists()
+        names = set(admin.list_collections())
+        assert collections[0] not in names and set(collections[1:]) <= names and "kb_gen_someone_else" in names
+        assert admin.describe_alias("kb_clauses")["collection_name"] == collections[-1]
+        base = KnowledgeBase.open(idx, embedder=fake_embedder)
+        try:
+            assert "儿童安全" in base.search("儿童溺水", k=1).hits[0].clause.short_path
+        finally:
+            base.close()
+        admin.close()
+    finally:
+        server.stop(grace=0)
+        db.close()
+
+
+def test_unreachable_server_says_so(tmp_path, fake_index, fake_embedder, monkeypatch):
+    """Nothing is committed: the index stays on its backend."""
+    import kb.retrievers.milvus as km
+
+    idx = tmp_path / "index"
+    shutil.copytree(fake_index, idx, symlinks=True)
+    monkeypatch.setitem(km.SETTINGS, "timeout_s", 2.0)
+    with pytest.raises(KbError, match="cannot reach Milvus at http://127.0.0.1:9"):
+        reindex(idx, backend="milvus", uri="http://127.0.0.1:9", embedder=fake_embedder)
+    assert json.loads((idx / "manifest.json").read_text())["backend"] == {"name": "embedded"}

@@ -36,8 +36,8 @@ Where the data lives (``config["uri"]``):
   read from the environment variable named by ``config["token_env"]`` (KB_MILVUS_TOKEN), so
   it is never on the command line nor in the manifest. A build creates the new generation's
   collection, then points the alias ``config["alias"]`` at it (``alter_alias``: atomic for
-  every client using the alias), and drops ``kb_gen_*`` collections whose generation
-  directory is gone (pruned by kb.layout).
+  every client using the alias), and drops the collections it made earlier (listed in
+  ``INDEX/milvus-collections.json``) whose generation directory kb.layout has pruned.
 
 All writes run inside the index's writer lock (kb.lock), taken by the ingest that builds.
 
@@ -64,6 +64,7 @@ LITE_DIR = "milvus"
 LITE_DB = "lite.db"
 ENDPOINT_FILE = "endpoint.json"
 VOCAB_FILE = "vocab.txt"
+REGISTRY_FILE = "milvus-collections.json"  # in the index directory: collections this index made on servers
 PREFIX = "kb_"
 
 SETTINGS: dict[str, Any] = {
@@ -216,11 +217,30 @@ class MilvusRetriever:
             self.client.create_alias(self.collection, alias)
 
     def _drop_pruned(self) -> None:
-        """Drop ``kb_gen_*`` collections whose generation directory no longer exists."""
-        live = {collection_name(p.name) for p in self.gen.parent.glob("gen-*")}
-        for name in self.client.list_collections():
-            if name.startswith(PREFIX + "gen_") and name not in live and name != self.collection:
-                self.client.drop_collection(name)
+        """On a server: record this collection in ``INDEX/milvus-collections.json`` and drop
+        the collections recorded there whose generation directory kb.layout has pruned. Only
+        collections this index created are ever dropped (a server may hold other indexes').
+        milvus-lite needs none of this: its data goes with its generation directory."""
+        uri = self.config.get("uri")
+        if not uri:
+            return
+        from kb.layout import write_atomic
+
+        registry = self.gen.parent / REGISTRY_FILE
+        try:
+            known = json.loads(registry.read_text("utf-8"))
+        except (OSError, ValueError):
+            known = []
+        live = {collection_name(p.name) for p in self.gen.parent.glob("gen-*")} | {self.collection}
+        keep = []
+        for entry in known + [{"uri": uri, "collection": self.collection}]:
+            if entry in keep:
+                continue
+            if entry["uri"] == uri and entry["collection"] not in live:
+                self.client.drop_collection(entry["collection"])
+            else:
+                keep.append(entry)
+        write_atomic(registry, json.dumps(keep, indent=1).encode("utf-8"))
 
     # ------------------------------------------------------------------ search
     @property
