@@ -148,6 +148,10 @@ def ingest(paths: Iterable[str | Path], index_dir: str | Path, *, rebuild: bool 
     from kb.lock import writer_lock
 
     t0 = time.perf_counter()
+    if backend is not None or uri is not None:
+        from kb.retrievers import backend_config
+
+        backend_config(Path(index_dir) / "gen-check", backend, uri)  # a bad backend fails before parsing
     files = collect_paths(paths)
     docs = parse_all(files, allow_unstructured, progress, source_names, grammar)
     guard.check_unique_ids(docs)

@@ -278,3 +278,15 @@ def test_unreachable_server_says_so(tmp_path, fake_index, fake_embedder, monkeyp
     with pytest.raises(KbError, match="cannot reach Milvus at http://127.0.0.1:9"):
         reindex(idx, backend="milvus", uri="http://127.0.0.1:9", embedder=fake_embedder)
     assert json.loads((idx / "manifest.json").read_text())["backend"] == {"name": "embedded"}
+
+
+def test_cli_bad_backend_fails_before_parsing(tmp_path):
+    from typer.testing import CliRunner
+
+    from cli.main import app
+    from tests.conftest import SEED
+
+    result = CliRunner().invoke(app, ["ingest", str(SEED), "--backend", "faiss", "--index", str(tmp_path / "i")])
+    assert result.exit_code == 1
+    assert "unknown backend 'faiss'; use one of embedded, milvus" in result.output
+    assert not (tmp_path / "i" / "manifest.json").exists()
