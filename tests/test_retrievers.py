@@ -124,17 +124,15 @@ def test_add_and_remove_a_document(backend, tmp_path, fake_index, fake_embedder)
     """The Retriever protocol's add/remove on both backends: the seed's 妇女 plan removed is not
     found any more, added back it is found again."""
     from kb.indexes import sparse_text
-    from kb.retrievers import create_retriever
     from kb.segment import Segmenter
-    from kb.store import Store
-
     idx = tmp_path / "index"
     shutil.copytree(fake_index, idx, symlinks=True)
     reindex(idx, backend=backend, embedder=fake_embedder)
     base = KnowledgeBase.open(idx, embedder=fake_embedder)
     try:
         clauses = [c for c in base.store.clauses() if c.plan == "妇女"]
-        r = base.searcher.retriever if base.searcher.warm_up() is None else None
+        base.warm_up()
+        r = base.searcher.retriever
         q = RetrievalQuery("妇女", ["妇女", "健康"], fake_embedder.embed_queries(["妇女健康"])[0])
         women = {c.id for c in clauses}
         assert women & {h.id for h in r.search(q, 10)["bm25"]}
