@@ -53,8 +53,10 @@ def print_report(report) -> None:
     neg = report.negatives
     if neg:
         out.print(f"negatives answered 未找到相关条款: {neg.rejected}/{neg.negatives}"
-                  + (f" (accepted: {', '.join(neg.accepted_negatives)})" if neg.accepted_negatives else ""))
-        out.print(f"false 未找到相关条款 on positives: {len(neg.false_not_found)}/{neg.positives}"
+                  + (f" (accepted: {', '.join(neg.accepted_negatives)})" if neg.accepted_negatives else "")
+                  + f"  |  false 未找到相关条款 on positives: {len(neg.false_not_found)}/{neg.positives}"
                   + (f" ({', '.join(neg.false_not_found)})" if neg.false_not_found else ""))
+        if neg.threshold is not None:
+            out.print(f"not-found threshold of this index: {neg.threshold:.4f} (kb.ask.threshold)")
         if neg.margin is not None:
             out.print(f"confidence margin (least confident positive − most confident negative): {neg.margin:+.4f}")

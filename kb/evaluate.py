@@ -244,7 +244,8 @@ class AnswerCheck:
 class NegativeReport:
     """``rejected``: negatives answered 未找到相关条款 (of ``negatives``); ``false_not_found``:
     ids of positive questions answered 未找到相关条款 (of ``positives``); ``margin``: the
-    lowest positive confidence minus the highest negative one (> 0 = separable)."""
+    lowest positive confidence minus the highest negative one (> 0 = separable);
+    ``threshold``: the index's not-found threshold (kb.ask.threshold) the answers were given at."""
 
     negatives: int
     rejected: int
@@ -252,6 +253,7 @@ class NegativeReport:
     false_not_found: list[str]
     margin: Optional[float] = None
     accepted_negatives: list[str] = field(default_factory=list)
+    threshold: Optional[float] = None
 
     @property
     def rejected_share(self) -> float:
@@ -283,7 +285,7 @@ def answer_ok(expected: str, question: str, answer: Optional[str], cited: str = 
 def check_answers(kb, questions: list[Question]) -> tuple[list[AnswerCheck], NegativeReport]:
     """Ask every question: answers of target_value/structure questions checked against gold,
     negatives counted (see NegativeReport)."""
-    from kb.ask import NOT_FOUND
+    from kb.ask import NOT_FOUND, threshold
 
     checks, neg_conf, pos_conf = [], [], []
     rejected, false_nf, accepted = 0, [], []
@@ -307,7 +309,8 @@ def check_answers(kb, questions: list[Question]) -> tuple[list[AnswerCheck], Neg
                                       a.kind, ok))
     margin = (min(pos_conf) - max(neg_conf)) if pos_conf and neg_conf else None
     neg = NegativeReport(sum(q.negative for q in questions), rejected,
-                         sum(not q.negative for q in questions), false_nf, margin, accepted)
+                         sum(not q.negative for q in questions), false_nf, margin, accepted,
+                         threshold(kb.searcher))
     return checks, neg
 
 

@@ -13,7 +13,7 @@ source's 1-based rank and raw score (``None`` where the source did not return th
 """
 from __future__ import annotations
 
-from typing import NamedTuple, Optional, Sequence
+from typing import Callable, NamedTuple, Optional, Sequence
 
 Ranking = Sequence[tuple[str, float]]
 NORMALISATIONS = ("minmax", "max", "zscore", "none")
@@ -103,19 +103,53 @@ def normalise(scores: list[float], method: str = "minmax") -> list[float]:
 
 
 def weighted(rankings: Sequence[Ranking], weights: Optional[Sequence[float]] = None,
-             normalisation: str = "minmax") -> list[Fused]:
+             normalisation: str = "minmax", fuse_depth: Optional[int] = None) -> list[Fused]:
     """Weighted score fusion: ``score = Σ_s weight_s · norm_s(score)``; a source that did
     not return the id adds 0.
 
     Scores are normalised per source over the returned list (``normalise``), so with
-    ``minmax`` a source's last hit gets 0. Raises ``ValueError`` on a bad weight list or
-    normalisation.
+    ``minmax`` a source's last hit gets 0. With ``fuse_depth`` only the first ``fuse_depth``
+    ids of each source are fused, while all its returned scores still set its range: a
+    deeper list gives a steadier floor than the candidates themselves. Raises ``ValueError``
+    on a bad weight list or normalisation.
+
+    >>> [f.id for f in weighted([[("a", 9.0), ("b", 5.0), ("c", 1.0)]], fuse_depth=2)]
+    ['a', 'b']
+    >>> weighted([[("a", 9.0), ("b", 5.0), ("c", 1.0)]], fuse_depth=2)[1].score
+    0.5
     """
     w = _weights(rankings, weights)
-    table = _table(rankings)
+    table = _table([r[:fuse_depth] if fuse_depth else r for r in rankings])
     fused = dict.fromkeys(table, 0.0)
-    for s in range(len(rankings)):
-        returned = [d for d, (ranks, _) in table.items() if ranks[s] is not None]
-        for d, v in zip(returned, normalise([table[d][1][s] for d in returned], normalisation)):
-            fused[d] += w[s] * v
+    for s, ranking in enumerate(rankings):
+        returned = list(dict.fromkeys(d for d, _ in ranking))
+        first = {}
+        for d, score in ranking:
+            first.setdefault(d, float(score))
+        for d, v in zip(returned, normalise([first[d] for d in returned], normalisation)):
+            if d in table and table[d][0][s] is not None:
+                fused[d] += w[s] * v
     return _sorted(table, fused)
+
+
+def diversify(ranking: Ranking, group: Callable[[str], Optional[str]], decay: float) -> list[tuple[str, float]]:
+    """Scores of ``ranking`` (best first) where each id after the first of its group loses a
+    factor ``decay`` per better-ranked id of the same group (the n-th article of one law
+    scores ``decay**(n-1)`` of its own), so that one group does not fill the top of a list
+    that several groups answer. ``group(id)`` None exempts an id. Returns ``(id, score)``
+    pairs re-sorted best first (stable). Raises ``ValueError`` unless 0 < decay <= 1.
+
+    >>> diversify([("a1", 1.0), ("a2", 0.9), ("b1", 0.85)], lambda i: i[0], 0.9)
+    [('a1', 1.0), ('b1', 0.85), ('a2', 0.81)]
+    """
+    if not 0 < decay <= 1:
+        raise ValueError(f"diversify: decay must be in (0, 1], got {decay}")
+    seen: dict[str, int] = {}
+    out = []
+    for doc_id, score in ranking:
+        g = group(doc_id)
+        n = seen.get(g, 0) if g is not None else 0
+        if g is not None:
+            seen[g] = n + 1
+        out.append((doc_id, score * decay ** n))
+    return sorted(out, key=lambda p: -p[1])

@@ -27,7 +27,8 @@ class Intent:
     found in the query; ``wants_value``: the question asks for a number; ``domains``: 发展领域
     names written in the query; ``number``: N of a 第N条 reference; ``expansions``: official
     terms for the query's colloquial words (``colloquial`` in kb/data/query.yaml); ``doc_ids``:
-    the documents the query names by title (see ``named_documents``), set by the searcher."""
+    the documents the query names by title (see ``named_documents``) and ``families`` the
+    document families it speaks of ("plan", "law"; see ``asked_families``), set by the searcher."""
 
     text: str
     plans: list[str] = field(default_factory=list)
@@ -40,6 +41,7 @@ class Intent:
     number: Optional[int] = None
     expansions: list[str] = field(default_factory=list)
     doc_ids: list[str] = field(default_factory=list)
+    families: list[str] = field(default_factory=list)
 
     @property
     def dense_text(self) -> str:
@@ -92,6 +94,25 @@ def expansions(q: str) -> list[str]:
         if word in q:
             out += [t for t in terms if t not in q and t not in out]
     return out
+
+
+ARTICLE_RE = re.compile(r"第\s*(?:[0-9]{1,4}|[一二两三四五六七八九十百千零〇]{1,8})\s*条")
+
+
+def asked_families(q: str, named_grammars: Iterable[str] = ()) -> list[str]:
+    """The document families ``q`` speaks of, sorted: "plan" for 规划/纲要, "law" for a law
+    word (法律, 法规, 法定, 条例, 依法: ``families`` in kb/data/query.yaml), a 第N条 or a named
+    law (``named_grammars``: the grammars of the documents it names, kb.grammars). ``[]`` when
+    it speaks of neither: the searcher then weighs the families by SETTINGS.
+
+    >>> asked_families("两个规划对家庭暴力分别有哪些规定?"), asked_families("法律援助", ["law"])
+    (['plan'], ['law'])
+    """
+    words = cues().get("families", {})
+    found = {fam for fam, cue in words.items() if any(w in q for w in cue)}
+    if ARTICLE_RE.search(q) or "law" in named_grammars:
+        found.add("law")
+    return sorted(found)
 
 
 def question_words() -> frozenset[str]:

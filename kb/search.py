@@ -15,23 +15,32 @@ from typing import Any, NamedTuple, Optional
 from kb import indexes, layout
 from kb.errors import IndexStale, QueryError
 from kb.indexes import law_chapter, law_short_title
-from kb.query import Intent, document_names, named_documents, question_words, understand
+from kb.query import Intent, asked_families, document_names, named_documents, question_words, understand
 from kb.retrievers.base import RetrievalQuery, Scope
 from kb.store import Store
 from kb.types import Clause
 
 MODES = ("hybrid", "bm25", "dense")
-# Words by which a query speaks of law (法律, 依法, 条例, 规定, 第N条); see law_factor_unasked.
-LAW_WORDS = __import__("re").compile(r"法|条例|规定|办法|第[一二三四五六七八九十百千零\d]+条")
-
 # One settings table, units in names (see docs/evaluation.md for how each was chosen).
 SETTINGS: dict[str, Any] = {
-    "candidates_per_retriever": 100,  # depth of each ranked list fed to fusion
+    "candidates_per_retriever": 100,   # depth of each ranked list fed to fusion
+    # … each retrieved this deep so that the min-max range of its scores has a steadier floor
+    # (kb.fuse.weighted fuse_depth). Since the laws joined the seed (1,471 clauses), measured
+    # on both dev sets (docs/evaluation.md "Plans and laws together"): plans R@5 0.907 → 0.920
+    # against fusing all 200, laws unchanged; fusing all 200 also pushed the other version of
+    # an article (--versions all) past a page of 100.
+    "normalisation_depth": 200,
     "fusion": "weighted",              # rrf | weighted
     "weighted_normalisation": "minmax",  # of each list before weighted fusion (kb.fuse)
     "rrf_k": 60,
     "weight_bm25": 1.0,
     "weight_dense": 1.0,
+    # BM25 weight when the query names a law and speaks of no plan (反家庭暴力法…): the law's
+    # short title is in every one of its articles' BM25 text, so within the law the name
+    # matches all alike and the paraphrased rest decides poorly. Law dev set: 1.0 → R@5 0.875,
+    # MRR 0.843; 0.3 → 0.900 / 0.852; 0.2 → 0.900 / 0.872; 0 → 0.900 / 0.886 (odd ids 0.864 →
+    # 0.917 at 0.2, held-out even ids 0.821 → 0.827); 0.2 keeps some exact-term matching.
+    "weight_bm25_named_law": 0.2,
     "boost_plan": 0.3,                 # multiplicative boosts from query understanding
     "boost_section": 0.2,
     "boost_department": 0.3,
@@ -41,7 +50,11 @@ SETTINGS: dict[str, Any] = {
     "boost_ordinal": 1.0,              # … and its number (第8条)
     "boost_named_doc": 0.2,            # the query names the clause's document (反家庭暴力法)
     "boost_named_article": 1.0,        # … and its article (第二十三条)
-    "law_factor_unasked": 0.6,         # law articles when the query does not speak of law (法/条例/规定)
+    # Document families (kb.query.asked_families; measured on the plan and law dev sets over
+    # the seed + 16 laws, tuned on odd ids and checked on even ids, docs/evaluation.md):
+    "law_factor_unasked": 0.6,         # law articles when the query speaks of no law
+    "plan_factor_law_asked": 0.5,      # plan clauses when it speaks of law and not of plans
+    "law_repeat_decay": 0.9,           # each further article of one law, when the query names no law
     "max_query_chars": 512,
     "max_k": 100,
 }
@@ -226,18 +239,21 @@ class Searcher:
         query = (query or "")[: SETTINGS["max_query_chars"] * 4]
         intent = understand(query, self.plan_keys, self.lexicon, self.indicators, self.domains)
         intent.doc_ids = named_documents(query, self.doc_names)
+        intent.families = asked_families(intent.text, [self.family(d) for d in intent.doc_ids])
         allowed, message = self.allowed_ids(filters or Filters())
         if allowed is not None and not allowed:
             return SearchResult([], intent, message)
         tokens = self.query_tokens(query, intent)
+        depth = max(SETTINGS["candidates_per_retriever"], SETTINGS["normalisation_depth"])
         wanted = tuple(n for n in ("bm25", "dense") if mode in ("hybrid", n))
         if not intent.text.strip():
             wanted = tuple(n for n in wanted if n != "dense")
         qvec = self.embedder.embed_queries([intent.dense_text])[0] if "dense" in wanted else None
-        lists = self.retriever.search(RetrievalQuery(intent.text, tokens, qvec), SETTINGS["candidates_per_retriever"],
+        lists = self.retriever.search(RetrievalQuery(intent.text, tokens, qvec), depth,
                                       self.scope(filters or Filters(), allowed), wanted)
-        hits = self._fuse(lists)
+        hits = self._fuse(lists, self.fusion_weights(intent))
         self._boost(hits, intent)
+        self._spread_laws(hits, intent)
         hits.sort(key=lambda h: (-h.score, h.clause.doc_id, h.clause.ord))
         hits = demote_versions(demote_duplicates(hits), self.documents)[:k]
         for h in hits:
@@ -254,16 +270,26 @@ class Searcher:
             content += [t for t in self.segmenter.cut_query(term) if t not in content]
         return content
 
-    def _fuse(self, lists: dict[str, list]) -> list[Hit]:
+    def fusion_weights(self, intent: Intent) -> dict[str, float]:
+        """Weight of each retriever's list in the fusion: SETTINGS ``weight_bm25`` and
+        ``weight_dense``, with ``weight_bm25_named_law`` when the query names a law and speaks
+        of no plan (within the law, the dense list ranks its paraphrased articles better)."""
+        only_law = intent.families == ["law"] and any(self.family(d) == "law" for d in intent.doc_ids)
+        return {"bm25": SETTINGS["weight_bm25_named_law" if only_law else "weight_bm25"],
+                "dense": SETTINGS["weight_dense"]}
+
+    def _fuse(self, lists: dict[str, list], weights_by_name: dict[str, float]) -> list[Hit]:
         from kb import fuse
 
         names = list(lists)
-        weights = [SETTINGS.get(f"weight_{n}", 1.0) for n in names]  # "hybrid": a backend's own fused list
+        weights = [weights_by_name.get(n, 1.0) for n in names]  # "hybrid": a backend's own fused list
         rankings = [[(h.id, h.score) for h in lists[n]] for n in names]
         if SETTINGS["fusion"] == "rrf":
-            fused = fuse.rrf(rankings, k=SETTINGS["rrf_k"], weights=weights)
+            top = [r[:SETTINGS["candidates_per_retriever"]] for r in rankings]
+            fused = fuse.rrf(top, k=SETTINGS["rrf_k"], weights=weights)
         else:
-            fused = fuse.weighted(rankings, weights, SETTINGS["weighted_normalisation"])
+            fused = fuse.weighted(rankings, weights, SETTINGS["weighted_normalisation"],
+                                  fuse_depth=SETTINGS["candidates_per_retriever"])
         out = []
         for f in fused:
             clause = self.clauses.get(f.id)
@@ -292,13 +318,43 @@ class Searcher:
                 factor += SETTINGS["boost_domain"]
                 if intent.number is not None and c.number == intent.number:
                     factor += SETTINGS["boost_ordinal"]
-            if c.plan is None and c.label and not LAW_WORDS.search(intent.text):
-                factor *= SETTINGS["law_factor_unasked"]
             if intent.doc_ids and c.doc_id in intent.doc_ids:
                 factor += SETTINGS["boost_named_doc"]
                 if c.label and article_number(intent.text) == c.number:
                     factor += SETTINGS["boost_named_article"]
-            h.score *= factor
+            h.score *= factor * self.family_factor(c, intent)
+
+    def family(self, doc_id: str) -> str:
+        """A document's family: "law" for laws and regulations (kb.grammars.law), else its
+        grammar ("plan" for the plans and their notice)."""
+        return self.documents.get(doc_id, {}).get("grammar") or "plan"
+
+    def family_factor(self, c: Clause, intent: Intent) -> float:
+        """Weight of ``c``'s document family for this query: a law article scores
+        ``law_factor_unasked`` when the query speaks of no law (the plans' questions are
+        about the plans), a plan clause ``plan_factor_law_asked`` when it speaks of law and
+        not of plans (反家庭暴力法…, 法律上有哪些保障); 1.0 otherwise (both named: 规划… 法律…)."""
+        law = self.family(c.doc_id) == "law"
+        if law and "law" not in intent.families:
+            return SETTINGS["law_factor_unasked"]
+        if not law and intent.families == ["law"]:
+            return SETTINGS["plan_factor_law_asked"]
+        return 1.0
+
+    def _spread_laws(self, hits: list[Hit], intent: Intent) -> None:
+        """When the query names no law, each further article of one law scores
+        ``law_repeat_decay`` less (kb.fuse.diversify), so that a topic several laws treat
+        (收养, 法律援助) is not answered by one law's neighbouring articles alone."""
+        from kb import fuse
+
+        if any(self.family(d) == "law" for d in intent.doc_ids):
+            return
+        ranked = sorted(hits, key=lambda h: -h.score)
+        law_doc = {h.clause.id: h.clause.doc_id for h in ranked if self.family(h.clause.doc_id) == "law"}
+        scores = dict(fuse.diversify([(h.clause.id, h.score) for h in ranked], law_doc.get,
+                                     SETTINGS["law_repeat_decay"]))
+        for h in hits:
+            h.score = scores[h.clause.id]
 
     # ------------------------------------------------------------------ filters
     def scope(self, f: Filters, allowed: Optional[set[str]]) -> Scope:

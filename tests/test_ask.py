@@ -36,14 +36,7 @@ def test_myopia_target(kb):
     assert a.kind == "target_value" and "38" in a.answer
 
 
-# q048 (每千名儿童应该有几名儿科医生?) names no indicator of the index, so it does not bypass the
-# not-found threshold, which the mixed corpus of issue 9 raised to 0.86; its confidence is 0.825.
-_REFUSED = {"q048": "refused since the not-found threshold was calibrated on plans + laws (docs/evaluation.md)"}
-
-
-@pytest.mark.parametrize("q", [pytest.param(q, marks=pytest.mark.xfail(strict=True, reason=_REFUSED[q.id]))
-                               if q.id in _REFUSED else q
-                               for q in load_questions(DEV) if q.kind == "target_value"], ids=lambda q: q.id)
+@pytest.mark.parametrize("q", [q for q in load_questions(DEV) if q.kind == "target_value"], ids=lambda q: q.id)
 def test_dev_target_values(kb, q):
     a = kb.ask(q.q)
     assert a.kind == "target_value", a.answer

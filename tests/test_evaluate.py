@@ -69,8 +69,6 @@ def test_every_negative_is_not_found(report):
     assert report.negatives.rejected == report.negatives.negatives
 
 
-@pytest.mark.xfail(strict=True, reason="measured 17/18: q048 (托位数 1.12名) is refused since the not-found threshold "
-                                      "was raised to 0.86 for the mixed plan+law corpus (issue 9, docs/evaluation.md)")
 def test_target_values_answered(report):
     ok, n = report.answer_accuracy("target_value")
     assert n and ok == n, [a for a in report.answers if not a.ok]

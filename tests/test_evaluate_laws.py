@@ -56,18 +56,26 @@ def law_report(mixed_kb):
     return evaluate(mixed_kb, load_questions(LAW_DEV), modes=("hybrid",))
 
 
-# Bars of issue 9 not met yet (measured on the mixed corpus, docs/evaluation.md): strict,
-# so the suite says so the day they pass.
-@pytest.mark.xfail(strict=True, reason="measured R@5 0.879, MRR@10 0.908 (seed-only index: 0.949, 0.968)")
+# The plan bar of issue 9 is not met yet (measured on the mixed corpus, docs/evaluation.md): strict,
+# so the suite says so the day it passes; the floor below keeps what has been reached.
+@pytest.mark.xfail(strict=True, reason="measured R@5 0.920, MRR@10 0.943 (seed-only index: 0.949, 0.968)")
 def test_plan_dev_set_no_worse_in_the_mixed_corpus(plan_report):
     o = plan_report.modes["hybrid"].overall
     assert o.recall[5] >= 0.949 and o.mrr >= 0.968, o.to_dict()
 
 
-@pytest.mark.xfail(strict=True, reason="measured R@5 0.833, MRR@10 0.832 (law_topic R@5 0.611)")
+def test_plan_dev_set_in_the_mixed_corpus_floor(plan_report):
+    """Measured R@5 0.920, MRR@10 0.943 with the document-family weights (0.883, 0.909 before)."""
+    o = plan_report.modes["hybrid"].overall
+    assert o.recall[5] >= 0.915 and o.mrr >= 0.94, o.to_dict()
+
+
 def test_law_dev_set_meets_the_bar(law_report):
+    """Bar R@5 ≥ 0.90, MRR@10 ≥ 0.85; measured R@5 0.900, MRR@10 0.872, law_topic R@5 0.750
+    (0.833, 0.832, 0.611 before the document-family weights)."""
     o = law_report.modes["hybrid"].overall
-    assert o.recall[5] >= 0.90 and o.mrr >= 0.85, o.to_dict()
+    assert o.recall[5] >= 0.90 and o.mrr >= 0.87, o.to_dict()
+    assert law_report.modes["hybrid"].by_kind["law_topic"].recall[5] >= 0.75
 
 
 def test_negatives_of_both_dev_sets_at_most_one_answered(plan_report, law_report):
@@ -80,8 +88,8 @@ def test_law_dev_set_has_no_false_refusal(law_report):
     assert law_report.negatives.false_not_found == []
 
 
-@pytest.mark.xfail(strict=True, reason="measured: plan dev set 3 false refusals (q048, q080, q081), laws 0")
 def test_at_most_one_false_refusal_per_dev_set(plan_report, law_report):
+    """Measured: plans 1 (q134), laws 0, at the bundled corpus's threshold (kb.ask.threshold)."""
     for r in (plan_report, law_report):
         assert len(r.negatives.false_not_found) <= 1, r.negatives.false_not_found
 
@@ -99,7 +107,6 @@ def test_version_questions_answered_from_the_version_in_force(mixed_kb):
         assert any(norm(g) in norm(law_hits[0].clause.text) for g in q.gold), q.id
 
 
-@pytest.mark.xfail(strict=True, reason="measured: confidence 0.797 < threshold 0.86, refused (kb.ask.CONFIDENCE)")
 def test_domestic_violence_answer_puts_plan_measure_beside_law_article(mixed_kb):
     a = mixed_kb.ask("家暴了怎么办")
     assert a.kind == "clauses" and a.answer and "规划措施" in a.answer and "法律依据" in a.answer
@@ -115,6 +122,6 @@ def test_article_and_which_article_questions(mixed_kb):
 
 
 def test_target_value_questions_still_go_to_the_plans(plan_report):
-    """All but one (q048 names no indicator of the index and is refused) state the value."""
+    """All 18 state the value (q048, refused at the fixed threshold 0.86, is answered now)."""
     ok, n = plan_report.answer_accuracy("target_value")
-    assert n == 18 and ok >= 17, [a.id for a in plan_report.answers if not a.ok]
+    assert n == 18 and ok == 18, [a.id for a in plan_report.answers if not a.ok]

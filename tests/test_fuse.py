@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from kb.fuse import Fused, normalise, rrf, weighted
+from kb.fuse import Fused, diversify, normalise, rrf, weighted
 
 BM25 = [("L563", 12.0), ("L543", 8.0), ("L52", 1.0)]
 DENSE = [("L543", 0.91), ("L563", 0.90), ("L499", 0.70)]
@@ -65,3 +65,14 @@ def test_bad_arguments_raise():
         weighted([BM25], normalisation="softmax")
     with pytest.raises(ValueError, match="k must be"):
         rrf([BM25], k=-1)
+
+
+def test_diversify_lowers_further_members_of_one_group():
+    # three articles of one law, then another law's article, then a plan clause (no group)
+    ranking = [("a.1", 1.0), ("a.2", 0.95), ("a.3", 0.9), ("b.1", 0.88), ("p", 0.87)]
+    out = diversify(ranking, lambda i: i.split(".")[0] if "." in i else None, 0.9)
+    assert [i for i, _ in out] == ["a.1", "b.1", "p", "a.2", "a.3"]
+    assert dict(out)["a.3"] == pytest.approx(0.9 * 0.81)
+    assert diversify(ranking, lambda i: None, 0.5) == ranking
+    with pytest.raises(ValueError, match="decay must be in"):
+        diversify(ranking, lambda i: None, 0.0)

@@ -1,0 +1,19 @@
+"""kb.query: which document families a question speaks of (the cue words of kb/data/query.yaml)."""
+from __future__ import annotations
+
+import pytest
+
+from kb.query import asked_families
+
+
+@pytest.mark.parametrize("q,named,families", [
+    ("两个规划对家庭暴力分别有哪些规定?", [], ["plan"]),           # 规定 alone is no law word
+    ("怀孕了公司要把我辞退,规划里有说法吗?", [], ["plan"]),         # 说法 is no law
+    ("公检法司在未成年人保护中有什么责任?", [], []),                 # nor 公检法司
+    ("残疾孩子上幼儿园、进普通中小学读书,法律上有哪些保障?", [], ["law"]),
+    ("老年人权益保障法对不和老人住在一起的子女有什么要求?", ["law"], ["law"]),
+    ("反家庭暴力法第二十三条说什么", [], ["law"]),                 # a 第N条
+    ("儿童规划对普惠性幼儿园覆盖率定了多少目标?学前教育法所说的普惠性幼儿园包括哪些?", ["law"], ["law", "plan"]),
+])
+def test_asked_families(q, named, families):
+    assert asked_families(q, named) == families
