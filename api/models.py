@@ -34,6 +34,7 @@ class Target(BaseModel):
     end: int = Field(0, description="End offset (exclusive) of evidence in the clause text")
     clause_id: Optional[str] = Field(None, description="Id of the clause holding the target")
     short_path: Optional[str] = Field(None, description="Path of that clause (when targets are listed on their own)")
+    doc_id: Optional[str] = Field(None, description="Document of that clause (when targets are listed on their own)")
     value_display: str = Field("", description="Value with unit as an official reads it: 98%, 9/100000, 2—3所")
 
 

@@ -42,12 +42,14 @@ def targets(plan: Optional[str] = typer.Option(None, "--plan", help="Plan short 
     if not rows:
         err.print("no targets match these filters; `kb targets` lists them all", highlight=False)
         return
+    several = len({r.doc_id for r in rows}) > 1  # the same path then names a clause in each document
     t = Table(title=f"{len(rows)} targets")
-    for col in ("path", "indicator", "comparator", "value", "year ((…) = plan end)", "qualifier"):
+    for col in ("document",) * several + ("path", "indicator", "comparator", "value", "year ((…) = plan end)", "qualifier"):
         t.add_column(col, overflow="fold")
     for r in rows:
         year = str(r.year) if r.year else (f"({r.year_implied})" if r.year_implied else "")
-        t.add_row(r.short_path or r.clause_id or "", r.indicator, r.comparator_display(), r.value_display(), year, r.qualifier or "")
+        t.add_row(*(r.doc_id or "",) * several, r.short_path or r.clause_id or "", r.indicator, r.comparator_display(),
+                  r.value_display(), year, r.qualifier or "")
     out.print(t)
 
 

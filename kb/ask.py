@@ -74,7 +74,7 @@ def _route(searcher: Searcher, question: str, k: int, filters=None) -> Answer:
     from kb.ask_docs import answer_documents, side_by_side
 
     searcher.warm_up()
-    structural = answer_structure(searcher, normalize_query(question))
+    structural = answer_structure(searcher, normalize_query(question), filters)
     if structural is not None:
         return structural
     about_docs = answer_documents(searcher, question, k)
@@ -89,7 +89,7 @@ def _route(searcher: Searcher, question: str, k: int, filters=None) -> Answer:
         return Answer(NOT_FOUND, "not_found", result.hits[: CONFIDENCE["suggestions"]], confident=False,
                       confidence=score)
     if intent.wants_value or asks_value(intent.text) or only_indicator(intent):
-        targets = value_targets(result)
+        targets = with_other_documents(value_targets(result), searcher, intent.years, filters)
         if targets:
             sentence = value_sentence(targets, searcher)
             missing = [y for y in intent.years if not any(t.meets_year(y) for t in targets)]
@@ -245,19 +245,54 @@ def value_targets(result: SearchResult, top: int = 5) -> list[Target]:
     return found
 
 
+def with_other_documents(targets: list[Target], searcher: Searcher, years: list[int] = (),
+                         filters=None) -> list[Target]:
+    """``targets`` followed by the targets of the same indicators in the other plan documents
+    that pass ``filters`` (kb.search.Filters): the same plan of another area, or a plan and
+    its other-period twin, whose identical clauses search keeps out of the top k (kb.search
+    ``demote_duplicates``). Restricted to ``years`` where those targets meet them. So a value
+    answer is given per document (``value_sentence``) instead of from one chosen silently."""
+    from kb.search import Filters
+
+    if not targets:
+        return targets
+    names = {t.indicator_norm or t.indicator for t in targets}
+    docs = {searcher.clauses[t.clause_id].doc_id for t in targets if t.clause_id in searcher.clauses}
+    allowed, _ = searcher.allowed_ids(filters or Filters())
+    extra = [t for c in searcher.clauses.values()
+             if c.plan and c.doc_id not in docs and (allowed is None or c.id in allowed)
+             for t in c.targets
+             if (t.indicator_norm or t.indicator) in names and (t.value is not None or t.value_min is not None)]
+    in_year = [t for t in extra if any(t.meets_year(y) for y in years)]
+    return targets + (in_year or extra)
+
+
 def _shared_pairs(a: str, b: str) -> int:
     pairs = {a[i:i + 2] for i in range(len(a) - 1) if all("\u4e00" <= ch <= "\u9fff" for ch in a[i:i + 2])}
     return sum(p in b for p in pairs)
 
 
 def value_sentence(targets: list[Target], searcher: Searcher) -> str:
-    """E.g. 新生儿死亡率: 2025年 ≤ 3.5‰; 2030年 ≤ 3‰(儿童/儿童与健康/主要目标/3)."""
-    parts = []
-    for t in targets:
-        clause = searcher.clauses.get(t.clause_id)
-        where = f"({clause.short_path})" if clause else ""
-        parts.append(f"{t.indicator}: {target_phrase(t)}{where}")
-    return ";".join(dict.fromkeys(parts))
+    """E.g. 新生儿死亡率: 2025年 ≤ 3.5‰; 2030年 ≤ 3‰(儿童/儿童与健康/主要目标/3).
+
+    Targets from more than one document are given per document, each named by its plan
+    title and cited as DOC/path (see ``cite``): 2份文件分别:曾都区儿童发展规划(2021—2030年):
+    新生儿死亡率: 2030年 ≤ 3‰(czf-2022-8/儿童/儿童与健康/主要目标/3);随县儿童发展规划…"""
+    groups: dict[str, list[str]] = {}
+    labels: dict[str, str] = {}
+    clauses = [searcher.clauses.get(t.clause_id) for t in targets]
+    multi = len({c.doc_id for c in clauses if c}) > 1
+    for t, clause in zip(targets, clauses):
+        doc = clause.doc_id if clause else ""
+        where = f"({cite(clause, multi)})" if clause else ""
+        groups.setdefault(doc, []).append(f"{t.indicator}: {target_phrase(t)}{where}")
+        labels[doc] = (clause.plan_title if clause else None) or searcher.documents.get(doc, {}).get("title") or doc
+    if not multi:
+        return ";".join(dict.fromkeys(p for parts in groups.values() for p in parts))
+    same = Counter(labels.values())
+    return f"{len(groups)}份文件分别:" + ";".join(
+        (labels[d] if same[labels[d]] == 1 else f"{labels[d]}({d})") + ":" + ";".join(dict.fromkeys(parts))
+        for d, parts in groups.items())
 
 
 def target_phrase(t: Target) -> str:
@@ -279,42 +314,134 @@ def _fmt(t: Target) -> str:
 # ---------------------------------------------------------------- structure
 
 _SECTIONS = ("主要目标", "策略措施")
+_COUNT = r"多少条|几条|多少项|几项"
 
 
-def answer_structure(searcher: Searcher, q: str) -> Optional[Answer]:
-    """Questions about the tree itself, answered by counting/listing nodes; None otherwise."""
-    clauses = list(searcher.clauses.values())
-    plan = _plan_in(q, searcher.plan_keys)
-    domain = _domain_in(q, clauses, plan)
+@dataclass
+class PlanScope:
+    """One plan of one document, as structure answers see it: ``info`` (kb.plans.PlanInfo:
+    doc_id, key 妇女/儿童, title, area), its clauses in document order, and ``label``, how an
+    answer names it (妇女发展规划; with several documents, the plan's own title)."""
+
+    info: Any
+    clauses: list[Clause]
+    label: str = ""
+
+
+def plan_scopes(searcher: Searcher, q: str, filters=None) -> list[PlanScope]:
+    """The plans a structure question is about, one PlanScope per (document, plan), in
+    document order: the plans of the documents passing ``filters`` (kb.search.Filters;
+    superseded versions are left out by default), narrowed to those whose 地区 the question
+    names (随县…, kb.plans.area_of) and to the plan it names (妇女/儿童)."""
+    from kb.plans import plan_infos
+    from kb.search import Filters
+
+    allowed, _ = searcher.allowed_ids(filters or Filters())
+    rows: dict[tuple[str, str], list[Clause]] = {}
+    for c in sorted(searcher.clauses.values(), key=lambda c: (c.doc_id, c.ord)):
+        if c.plan and (allowed is None or c.id in allowed):
+            rows.setdefault((c.doc_id, c.plan), []).append(c)
+    infos = [i for i in plan_infos(list(searcher.documents.values())) if (i.doc_id, i.key) in rows]
+    named = [i for i in infos if _names_area(q, i.area)]
+    infos = named or infos
+    keys = list(dict.fromkeys(i.key for i in infos if i.key in q))
+    if len(keys) == 1:
+        infos = [i for i in infos if i.key == keys[0]]
+    return _labelled([PlanScope(i, rows[(i.doc_id, i.key)]) for i in infos])
+
+
+def _names_area(q: str, area: str) -> bool:
+    """The question names a plan's 地区: 曾都区, or 曾都 without its unit."""
+    return len(area) >= 2 and (area in q or (len(area) >= 3 and area[:-1] in q))
+
+
+def _labelled(scopes: list[PlanScope]) -> list[PlanScope]:
+    """Label each scope: 妇女发展规划 while one document is in play; otherwise the plan's
+    title (曾都区妇女发展规划(2021—2030年)), with the document id when two share a title."""
+    multi = len({s.info.doc_id for s in scopes}) > 1
+    titles = Counter(s.info.title for s in scopes)
+    for s in scopes:
+        if not multi:
+            s.label = _plan_label(s.clauses, s.info.key)
+        else:
+            title = s.info.title or s.info.key
+            s.label = title if titles[s.info.title] == 1 and s.info.title else f"{title}({s.info.doc_id})"
+    return scopes
+
+
+def _per_document(parts: list[str], scopes: list[PlanScope]) -> str:
+    """Parts of an answer joined; prefixed "N份文件分别:" when they come from several
+    documents, so that counts are read per document and never added up."""
+    docs = len({s.info.doc_id for s in scopes})
+    return (f"{docs}份文件分别:" if docs > 1 else "") + ";".join(parts)
+
+
+def cite(c: Clause, multi: bool) -> str:
+    """How an answer cites a clause: its path (儿童/儿童安全/策略措施/3), with the document id
+    first (czf-2022-8/儿童/儿童安全/策略措施/3, as `kb show` takes it) when the answer draws on
+    several documents, since the same path then names a clause in each."""
+    return f"{c.doc_id}/{c.short_path}" if multi else c.short_path
+
+
+def answer_structure(searcher: Searcher, q: str, filters=None) -> Optional[Answer]:
+    """Questions about the plans' tree, answered by counting/listing nodes; None otherwise.
+
+    Only plans of documents passing ``filters`` (kb.search.Filters) count. When the plans
+    asked about sit in more than one document (two plans, or a plan and its other-period
+    twin), the answer is given per document, each named by its plan title and each clause
+    cited as DOC/path (see ``cite``); counts are never added up across documents."""
+    scopes = plan_scopes(searcher, q, filters)
+    if not scopes:
+        return None
+    clauses = [c for s in scopes for c in s.clauses]
+    domain = _domain_in(q, clauses)
     if domain is None and re.search(r"(几个|哪几个|哪些|多少个|什么)(发展)?领域|领域(有|包括)(哪些|几个)", q):
-        return _domains_answer(clauses, plan, searcher.plan_keys)
-    if domain is None and re.search(r"多少条|几条|多少项|几项", q) and any(s in q for s in _SECTIONS):
-        return _section_counts(clauses, plan, searcher.plan_keys, [s for s in _SECTIONS if s in q])
+        return _domains_answer(scopes)
+    if domain is None and re.search(_COUNT, q) and any(s in q for s in _SECTIONS):
+        return _section_counts(scopes, [s for s in _SECTIONS if s in q])
     if domain is None:
         for title in _named_parts(clauses):
             if title in q and re.search(r"哪些|什么|几|包括", q):
-                return _list_answer(clauses, plan, title)
+                return _list_answer(scopes, title)
         return None
+    scopes = _labelled([s for s in scopes if s.info.key == domain[0]
+                        and any(c.domain == domain[1] for c in s.clauses)])
+    return _domain_answer(q, domain[1], scopes)
+
+
+def _domain_answer(q: str, domain: str, scopes: list[PlanScope]) -> Optional[Answer]:
+    """A 发展领域's Nth clause of a section, its counts (and last clause), or its listing."""
+    multi = len({s.info.doc_id for s in scopes}) > 1
     section = next((s for s in _SECTIONS if s in q), None)
     number = _ordinal(q)
-    rows = [c for c in clauses if c.domain == domain[1] and c.plan == domain[0]]
     if section and number:
-        hit = next((c for c in rows if c.section == section and c.number == number), None)
-        if hit:
-            return Answer(f"{hit.short_path}: {hit.heading or hit.text[:60]}", "structure", [_hit(hit)])
-    if re.search(r"多少条|几条|多少项|几项", q):
+        found = [(s, c) for s in scopes for c in s.clauses
+                 if c.domain == domain and c.section == section and c.number == number]
+        if found:
+            parts = [(f"{s.label} " if multi else "") + f"{cite(c, multi)}: {c.heading or c.text[:60]}" for s, c in found]
+            return Answer(_per_document(parts, scopes), "structure", [_hit(c) for _, c in found])
+    if re.search(_COUNT, q):
         asked = [section] if section and not ("和" in q and all(s in q for s in _SECTIONS)) else list(_SECTIONS)
-        counts = {s: [c for c in rows if c.section == s] for s in asked}
-        text = ",".join(f"{s}{len(v)}条" for s, v in counts.items())
-        if "最后" in q and section:
-            last = counts[section][-1]
-            text += f";最后一条(第{last.number}条):{last.heading or last.text[:60]}"
-            return Answer(f"{domain[1]}: {text}", "structure", [_hit(last)])
-        return Answer(f"{domain[1]}: {text}", "structure", [_hit(c) for v in counts.values() for c in v][:10])
+        parts, cited = [], []
+        for s in scopes:
+            counts = {sec: [c for c in s.clauses if c.domain == domain and c.section == sec] for sec in asked}
+            text = ",".join(f"{sec}{len(v)}条" for sec, v in counts.items())
+            if "最后" in q and section and counts[section]:
+                last = counts[section][-1]
+                text += f";最后一条(第{last.number}条):{last.heading or last.text[:60]}"
+                cited.append(last)
+            else:
+                cited += [c for v in counts.values() for c in v][:10]
+            parts.append((f"{s.label} " if multi else "") + f"{domain}: {text}")
+        return Answer(_per_document(parts, scopes), "structure", [_hit(c) for c in cited])
     if section and re.search(r"哪些|什么", q):
-        items = [c for c in rows if c.section == section]
-        listing = ";".join(f"{c.number}.{c.heading or c.text[:30]}" for c in items)
-        return Answer(f"{domain[1]}的{section}共{len(items)}条:{listing}", "structure", [_hit(c) for c in items])
+        parts, cited = [], []
+        for s in scopes:
+            items = [c for c in s.clauses if c.domain == domain and c.section == section]
+            listing = ";".join(f"{c.number}.{c.heading or c.text[:30]}" for c in items)
+            parts.append((f"{s.label} " if multi else "") + f"{domain}的{section}共{len(items)}条:{listing}")
+            cited += items
+        return Answer(_per_document(parts, scopes), "structure", [_hit(c) for c in cited])
     return None
 
 
@@ -334,42 +461,38 @@ def _plan_label(clauses: list[Clause], key: str) -> str:
     return f"{key}{kind}"
 
 
-def _section_counts(clauses: list[Clause], plan: Optional[str], plan_keys: list[str], sections: list[str]) -> Answer:
+def _section_counts(scopes: list[PlanScope], sections: list[str]) -> Answer:
     parts = []
-    for key in [plan] if plan else plan_keys:
+    for scope in scopes:
         for s in sections:
-            rows = [c for c in clauses if c.plan == key and c.section == s and c.domain]
+            rows = [c for c in scope.clauses if c.section == s and c.domain]
             per = "、".join(f"{d}{n}条" for d, n in Counter(c.domain for c in rows).items())
-            parts.append(f"{_plan_label(clauses, key)}{s}共{len(rows)}条({per})")
-    return Answer(";".join(parts), "structure", [])
+            parts.append(f"{scope.label}{s}共{len(rows)}条({per})")
+    return Answer(_per_document(parts, scopes), "structure", [])
 
 
-def _domains_answer(clauses: list[Clause], plan: Optional[str], plan_keys: list[str]) -> Answer:
+def _domains_answer(scopes: list[PlanScope]) -> Answer:
     parts, cited = [], []
-    for key in [plan] if plan else plan_keys:
-        domains = list(dict.fromkeys(c.domain for c in clauses if c.plan == key and c.domain))
-        parts.append(f"{_plan_label(clauses, key)}有{len(domains)}个发展领域:{'、'.join(domains)}")
-        cited += [c for c in clauses if c.plan == key and c.section == "总体目标"]
-    return Answer(";".join(parts), "structure", [_hit(c) for c in cited])
+    for s in scopes:
+        domains = list(dict.fromkeys(c.domain for c in s.clauses if c.domain))
+        parts.append(f"{s.label}有{len(domains)}个发展领域:{'、'.join(domains)}")
+        cited += [c for c in s.clauses if c.section == "总体目标"]
+    return Answer(_per_document(parts, scopes), "structure", [_hit(c) for c in cited])
 
 
-def _list_answer(clauses: list[Clause], plan: Optional[str], title: str) -> Answer:
-    parts, cited = [], []
-    for key in [plan] if plan else list(dict.fromkeys(c.plan for c in clauses if c.plan)):
-        items = [c for c in clauses if c.plan == key and (c.section == title or c.part == title)]
+def _list_answer(scopes: list[PlanScope], title: str) -> Answer:
+    parts, cited, used = [], [], []
+    for s in scopes:
+        items = [c for c in s.clauses if c.section == title or c.part == title]
         if items:
-            parts.append(f"{_plan_label(clauses, key)}{title}{len(items)}条:"
-                         + ";".join(c.heading or c.text[:30] for c in items))
+            parts.append(f"{s.label}{title}{len(items)}条:" + ";".join(c.heading or c.text[:30] for c in items))
             cited += items
-    return Answer(";".join(parts) or None, "structure", [_hit(c) for c in cited])
+            used.append(s)
+    return Answer(_per_document(parts, used) or None, "structure", [_hit(c) for c in cited])
 
 
-def _plan_in(q: str, plan_keys: list[str]) -> Optional[str]:
-    found = [p for p in plan_keys if p in q]
-    return found[0] if len(found) == 1 else None
-
-
-def _domain_in(q: str, clauses: list[Clause], plan: Optional[str]) -> Optional[tuple[str, str]]:
+def _domain_in(q: str, clauses: list[Clause]) -> Optional[tuple[str, str]]:
+    """(plan key, 发展领域) of the longest domain name the question holds; None otherwise."""
     domains = list(dict.fromkeys((c.plan, c.domain) for c in clauses if c.domain))
     exact = [d for d in domains if d[1] in q]
     if exact:

@@ -182,7 +182,7 @@ class KnowledgeBase:
                 continue
             if indicator and indicator not in t.indicator and indicator not in (t.indicator_norm or ""):
                 continue
-            t.short_path = c.short_path
+            t.short_path, t.doc_id = c.short_path, c.doc_id
             out.append(t)
         return out
 
@@ -194,7 +194,7 @@ class KnowledgeBase:
 
         cols = ["clause_id", "short_path", "indicator", "indicator_norm", "comparator", "value", "value_min",
                 "value_max", "unit", "value_normalized", "value_text", "year", "year_implied", "baseline_year",
-                "per", "qualifier", "evidence"]
+                "per", "qualifier", "evidence", "doc_id"]
         buf = io.StringIO()
         w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore", lineterminator="\r\n")
         w.writeheader()
@@ -457,6 +457,10 @@ class KnowledgeBase:
         exact_nodes = [n for n in nodes if _norm(n.title) == segs[-1] or _norm(n.title).endswith(segs[-1])]
         if len(exact_nodes) == 1 or len(nodes) == 1:
             return exact_nodes[0] if len(exact_nodes) == 1 else nodes[0]
+        named = exact_nodes or nodes
+        if len({n.doc_id for n in named}) > 1 and not segs[-1].isdigit():
+            raise NotFound(f"path {key!r} names a node in {len({n.doc_id for n in named})} documents; put the "
+                           f"document first (DOC/…): {_by_document(named)}")
         matches = ([c for c in pool if _path_matches(segs, c)] if segs else []) or (
             [c for c in exact if docs is None or c.doc_id in docs])
         if len(matches) == 1:

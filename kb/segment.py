@@ -266,6 +266,12 @@ class Segmenter:
                 out.append(token)
         return out
 
+    def words(self, normalized: str) -> list[str]:
+        """Precise-mode words of already-normalised text, unfiltered (法律援助 stays one word,
+        where ``tokens`` also gives 法律): for tests on whole words rather than substrings."""
+        self.warm_up()
+        return [w for w in self._tokenizer.cut(normalized, HMM=False) if w.strip()]
+
     def cut(self, text: str) -> list[str]:
         """Index tokens of a document text (no length limit). Returns ``list[str]``."""
         return self.tokens(normalize_text(text))

@@ -33,7 +33,8 @@ class Target:
     ``start``/``end`` are character offsets of ``evidence`` in the clause text.
     ``year`` is the year as written (None when the clause gives none); ``year_implied`` is
     then the end of the plan's period (2030 for a 2021—2030 plan), the year an undated goal
-    is to be met by. ``short_path`` is filled when targets are listed on their own.
+    is to be met by. ``short_path`` and ``doc_id`` (the clause's document) are filled when
+    targets are listed on their own.
     """
 
     indicator: str
@@ -55,6 +56,7 @@ class Target:
     end: int = 0
     clause_id: Optional[str] = None
     short_path: Optional[str] = None
+    doc_id: Optional[str] = None
 
     def to_dict(self) -> dict[str, Any]:
         return dict(asdict(self), value_display=self.value_display())

@@ -1,9 +1,11 @@
 """Shared fixtures: the real seed document, the development gold data, and heavy objects
-(jieba dictionary, embedding model) loaded once per session."""
+made once per session: the jieba dictionary, the embedding model, THE real index (the
+bundled corpus, ``corpus_index``), one `kb serve` over it (``kb_server``) and one chromium."""
 from __future__ import annotations
 
 import os
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -91,28 +93,32 @@ def real_embedder():
 
 
 @pytest.fixture(scope="session")
-def built_index(tmp_path_factory, real_embedder):
-    """The seed ingested once with the real model; treat as read-only."""
-    from kb.build import ingest
+def corpus_index(tmp_path_factory, real_embedder):
+    """The bundled corpus of README command 1 (``corpus/``: the seed + 16 laws, 1,471
+    clauses) ingested with the real model ONCE per session: the one real index of the test
+    session, shared by the API, widget, CLI, search, ask and eval tests and by ``kb_server``.
+    Treat as read-only (``corpus_index_copy`` gives a private copy to write to).
 
-    idx = tmp_path_factory.mktemp("kb") / "index"
-    ingest([SEED], idx, embedder=real_embedder)
-    return idx
-
-
-@pytest.fixture(scope="session")
-def corpus_index(tmp_path_factory, built_index, real_embedder):
-    """The bundled corpus of README command 1 (seed + 16 laws, 1,471 clauses) with the real
-    model, built ONCE per session as ``built_index`` plus the laws: the seed's vectors come
-    from its embedding cache, so the session embeds every passage once. Treat as read-only."""
-    import shutil
-
+    ``KB_TEST_INDEX`` may name an index built earlier (``kb ingest corpus/ --index DIR``): it
+    is copied and ``corpus/`` ingested into the copy, which embeds only the clauses whose text
+    changed (the embedding cache), so a developer re-running the tests skips the ~5 min
+    build; the index tested is always this code's ingest of this ``corpus/``."""
     from kb.build import ingest
 
     idx = tmp_path_factory.mktemp("kb-corpus") / "index"
-    shutil.copytree(built_index, idx, symlinks=True)
-    ingest([CORPUS / "laws"], idx, embedder=real_embedder)
+    if os.environ.get("KB_TEST_INDEX"):
+        shutil.copytree(os.environ["KB_TEST_INDEX"], idx, symlinks=True,
+                        ignore=shutil.ignore_patterns(".writer.lock", "actuals.sqlite"))
+    ingest([CORPUS], idx, embedder=real_embedder)
     return idx
+
+
+@pytest.fixture
+def corpus_index_copy(corpus_index, tmp_path):
+    """A private copy of ``corpus_index`` that a test may modify."""
+    dst = tmp_path / "index"
+    shutil.copytree(corpus_index, dst, symlinks=True)
+    return dst
 
 
 @pytest.fixture(scope="session")
@@ -122,48 +128,14 @@ def corpus_kb(corpus_index, real_embedder):
 
     base = KnowledgeBase.open(corpus_index, embedder=real_embedder)
     base.warm_up()
-    return base
+    yield base
+    base.close()
 
 
 @pytest.fixture(scope="session")
-def hash_index(tmp_path_factory, fake_embedder):
-    """The seed ingested once with the stand-in HashEmbedder: real tree and targets, no model
-    (for tests of monitoring and other code that never searches); treat as read-only."""
-    from kb.build import ingest
-
-    idx = tmp_path_factory.mktemp("kb-hash") / "index"
-    ingest([SEED], idx, embedder=fake_embedder)
-    return idx
-
-
-@pytest.fixture
-def hash_index_copy(hash_index, tmp_path):
-    """A private copy of ``hash_index`` that a test may modify."""
-    import shutil
-
-    dst = tmp_path / "index"
-    shutil.copytree(hash_index, dst, symlinks=True)
-    return dst
-
-
-@pytest.fixture
-def built_index_copy(built_index, tmp_path):
-    """A private copy of the built index that a test may modify."""
-    import shutil
-
-    dst = tmp_path / "index"
-    shutil.copytree(built_index, dst, symlinks=True)
-    return dst
-
-
-@pytest.fixture(scope="session")
-def kb(built_index, real_embedder):
-    """KnowledgeBase over the built seed index, warmed up once."""
-    from kb.base import KnowledgeBase
-
-    base = KnowledgeBase.open(built_index, embedder=real_embedder)
-    base.warm_up()
-    return base
+def kb(corpus_kb):
+    """``corpus_kb`` under the short name most tests use."""
+    return corpus_kb
 
 
 @pytest.fixture
@@ -194,7 +166,9 @@ def load_benchmark(name: str):
 
 @pytest.fixture(scope="session")
 def fake_index(tmp_path_factory, fake_embedder):
-    """The seed ingested once with the hash embedder (fast); treat as read-only."""
+    """The seed ingested once with the stand-in HashEmbedder: real tree and targets, no model
+    (for tests of monitoring, locking and other code whose point is not retrieval); treat as
+    read-only."""
     from kb.build import ingest
 
     idx = tmp_path_factory.mktemp("kb-fake") / "index"
@@ -205,8 +179,6 @@ def fake_index(tmp_path_factory, fake_embedder):
 @pytest.fixture
 def fake_index_copy(fake_index, tmp_path):
     """A private copy of ``fake_index`` that a test may modify."""
-    import shutil
-
     dst = tmp_path / "index"
     shutil.copytree(fake_index, dst, symlinks=True)
     return dst
@@ -225,3 +197,89 @@ def kb_cli_with_fake_embedder(*args: str) -> list[str]:
             "kb.embed.load_embedder = lambda spec=None: HashEmbedder(); from cli.main import app; "
             "app(sys.argv[1:], prog_name='kb')" % str(ROOT))
     return [sys.executable, "-c", code, *args]
+
+
+# ---------------------------------------------------------------------- one `kb serve` per session
+def free_port() -> int:
+    """A free TCP port on the loopback interface."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def portal_port() -> int:
+    """The port of a host page on another origin (tests/test_widget_browser.py ``portal``),
+    which ``kb_server`` lets in by CORS."""
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def kb_server(corpus_index, tmp_path_factory, portal_port):
+    """Base URL of ONE `kb serve` subprocess over ``corpus_index`` for the whole session
+    (the browser tests and anything that needs a real server), on a free loopback port,
+    CORS open to ``portal_port`` only, without an admin token."""
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    port = free_port()
+    exe = Path(sys.executable).with_name("kb")
+    cmd = [str(exe) if exe.exists() else "kb", "serve", "--host", "127.0.0.1", "--port", str(port),
+           "--index", str(corpus_index)]
+    env = dict(os.environ, KB_CORS_ORIGINS=f"http://127.0.0.1:{portal_port}")
+    env.pop("KB_ADMIN_TOKEN", None)
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"kb serve did not start:\n{log.read_text('utf-8', 'replace')}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+# Debian's chromium, driven by Playwright (never Playwright's own browser download).
+CHROMIUM = shutil.which("chromium")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless chromium for the session's browser tests."""
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                                    "--disable-component-update", "--no-first-run"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page that records dialogs (an XSS would open one) and page errors."""
+    ctx = browser.new_context(viewport={"width": 900, "height": 1100}, locale="zh-CN")
+    pg = ctx.new_page()
+    pg.dialogs, pg.errors = [], []
+    pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
+    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
+    yield pg
+    ctx.close()

@@ -19,8 +19,8 @@ HEADER = "指标名称,年份,数值,单位,地区,来源\n"
 
 
 @pytest.fixture
-def kb(hash_index_copy):
-    base = KnowledgeBase.open(hash_index_copy)
+def kb(fake_index_copy):
+    base = KnowledgeBase.open(fake_index_copy)
     yield base
     base.close()
 

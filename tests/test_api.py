@@ -1,5 +1,7 @@
-"""HTTP API (api/app.py) with TestClient over the seed index: every endpoint, its errors,
-the response models against the library's shapes, uploads and the atomic swap."""
+"""HTTP API (api/app.py) with TestClient over the session's index of the bundled corpus (the
+seed + 16 laws, real model): every endpoint, its errors, the response models against the
+library's shapes; uploads and the atomic swap over a copy of the seed index made with the
+stand-in embedder (``fake_index``: what they test is the write path, not retrieval)."""
 from __future__ import annotations
 
 import re
@@ -20,16 +22,16 @@ OTHER_DOC = "某区老年人发展规划(2021—2025年)\n\n一、主要任务\n
 
 
 @pytest.fixture(scope="module")
-def client(built_index, real_embedder):
-    with TestClient(create_app(Settings(index_dir=built_index), embedder=real_embedder)) as c:
+def client(corpus_index, real_embedder):
+    with TestClient(create_app(Settings(index_dir=corpus_index), embedder=real_embedder)) as c:
         yield c
 
 
 @pytest.fixture
-def admin(built_index_copy, real_embedder):
-    """A client with uploads enabled, over a private copy of the index."""
-    settings = Settings(index_dir=built_index_copy, admin_token=TOKEN, max_upload_bytes=100_000)
-    with TestClient(create_app(settings, embedder=real_embedder)) as c:
+def admin(fake_index_copy, fake_embedder):
+    """A client with uploads enabled, over a private copy of the seed index (stand-in embedder)."""
+    settings = Settings(index_dir=fake_index_copy, admin_token=TOKEN, max_upload_bytes=100_000)
+    with TestClient(create_app(settings, embedder=fake_embedder)) as c:
         yield c
 
 
@@ -44,13 +46,13 @@ def upload(c, name="other.txt", body=OTHER_DOC, headers=None):
 
 
 # ---------------------------------------------------------------------- service
-def test_health(client, built_index):
+def test_health(client, corpus_index):
     r = client.get("/health")
     assert r.status_code == 200
     body = r.json()
     assert body["status"] == "ok"
-    assert body["generation"] == KnowledgeBase.open(built_index).manifest["generation"]
-    assert body["documents"] == 1 and body["clauses"] > 300
+    assert body["generation"] == KnowledgeBase.open(corpus_index).manifest["generation"]
+    assert body["documents"] == 17 and body["clauses"] == 1471  # the seed + 16 laws
 
 
 def test_no_index_is_503_with_next_step(tmp_path):
@@ -143,8 +145,8 @@ def test_search_bad_params_422(client, params, message):
     assert message in r.text
 
 
-def test_limits_come_from_settings(built_index, real_embedder):
-    settings = Settings(index_dir=built_index, max_query_chars=10, max_k=3)
+def test_limits_come_from_settings(corpus_index, real_embedder):
+    settings = Settings(index_dir=corpus_index, max_query_chars=10, max_k=3)
     with TestClient(create_app(settings, embedder=real_embedder)) as c:
         assert c.get("/api/search", params={"q": "儿" * 11}).status_code == 422
         assert c.get("/api/search", params={"q": "儿童", "k": 4}).status_code == 422
@@ -207,8 +209,8 @@ def test_tree_errors(client):
 def test_documents(client, kb):
     docs = client.get("/api/documents").json()
     assert docs == kb.documents()
-    assert docs[0]["id"] == "czf-2022-8"
-    assert docs[0]["meta"]["发文字号"] == "曾政发〔2022〕8号"
+    seed = next(d for d in docs if d["id"] == "czf-2022-8")
+    assert seed["meta"]["发文字号"] == "曾政发〔2022〕8号"
 
 
 # ---------------------------------------------------------------------- targets and departments
@@ -277,7 +279,7 @@ def test_upload_forbidden_without_admin_token(client, headers):
     assert r.json() == {"detail": UPLOADS_DISABLED}
     assert client.post("/api/documents").status_code == 403  # no body at all: still 403, not 422
     assert client.get("/api/documents").status_code == 200  # reads unaffected
-    assert [d["id"] for d in client.get("/api/documents").json()] == ["czf-2022-8"]
+    assert len(client.get("/api/documents").json()) == 17
 
 
 def test_upload_requires_bearer_token(admin):
@@ -381,8 +383,8 @@ def test_cors_closed_by_default(client):
     assert "access-control-allow-origin" not in r.headers
 
 
-def test_cors_allows_configured_origin(built_index, real_embedder):
-    settings = Settings(index_dir=built_index, cors_origins=("https://portal.example",))
+def test_cors_allows_configured_origin(corpus_index, real_embedder):
+    settings = Settings(index_dir=corpus_index, cors_origins=("https://portal.example",))
     with TestClient(create_app(settings, embedder=real_embedder)) as c:
         ok = c.get("/health", headers={"Origin": "https://portal.example"})
         assert ok.headers["access-control-allow-origin"] == "https://portal.example"
@@ -500,10 +502,10 @@ def test_upload_refuses_shrink_without_force(admin):
     assert admin.get("/api/documents").json()[0]["clauses"] == 121
 
 
-def test_upload_while_another_writer_holds_the_lock_is_409(admin, built_index_copy):
+def test_upload_while_another_writer_holds_the_lock_is_409(admin, fake_index_copy):
     from kb.lock import writer_lock
 
-    with writer_lock(built_index_copy, command="kb ingest corpus/"):
+    with writer_lock(fake_index_copy, command="kb ingest corpus/"):
         r = upload(admin)
     assert r.status_code == 409
     assert "is being written by pid" in r.json()["detail"] and "kb ingest corpus/" in r.json()["detail"]

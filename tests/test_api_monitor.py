@@ -17,8 +17,8 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 @pytest.fixture
-def admin(hash_index_copy, fake_embedder):
-    settings = Settings(index_dir=hash_index_copy, admin_token=TOKEN, max_upload_bytes=100_000)
+def admin(fake_index_copy, fake_embedder):
+    settings = Settings(index_dir=fake_index_copy, admin_token=TOKEN, max_upload_bytes=100_000)
     with TestClient(create_app(settings, embedder=fake_embedder)) as c:
         yield c
 
@@ -59,10 +59,10 @@ def test_rejected_upload_is_422_naming_rows_and_stores_nothing(admin):
     assert admin.get("/api/actuals").json() == []
 
 
-def test_import_needs_the_admin_token(admin, hash_index, fake_embedder):
+def test_import_needs_the_admin_token(admin, fake_index, fake_embedder):
     assert post(admin, headers={}).status_code == 401
     assert post(admin, headers={"Authorization": "Bearer wrong-token-wrong-token"}).status_code == 403
-    with TestClient(create_app(Settings(index_dir=hash_index), embedder=fake_embedder)) as c:
+    with TestClient(create_app(Settings(index_dir=fake_index), embedder=fake_embedder)) as c:
         r = post(c)
         assert r.status_code == 403 and "KB_ADMIN_TOKEN" in r.json()["detail"]
         assert c.get("/api/actuals").json() == []
@@ -86,11 +86,11 @@ def test_openapi_documents_monitoring(admin):
 
 # ---------------------------------------------------------------------- kb ask (real model)
 @pytest.fixture(scope="module")
-def kb_with_actuals(tmp_path_factory, built_index, real_embedder):
+def kb_with_actuals(tmp_path_factory, corpus_index, real_embedder):
     import shutil
 
     idx = tmp_path_factory.mktemp("ask-mon") / "index"
-    shutil.copytree(built_index, idx, symlinks=True)
+    shutil.copytree(corpus_index, idx, symlinks=True)
     kb = KnowledgeBase.open(idx, embedder=real_embedder)
     kb.import_actuals(EXAMPLE)
     return kb

@@ -10,6 +10,8 @@ import pytest
 from kb.ask import NOT_FOUND
 from kb.evaluate import answer_ok, load_questions
 
+from conftest import SEED_ID
+
 DEV = Path(__file__).parent / "gold" / "questions.dev.jsonl"
 
 
@@ -55,9 +57,11 @@ def test_dev_structure_answers(kb, q):
 
 
 def test_negatives_of_dev_set_not_found(kb):
+    """The plan dev set's negatives, asked of the plan (``doc``); over the whole mixed corpus
+    the bar is issue 9's (at most one of 11 negatives answered, tests/test_evaluate_laws.py)."""
     for q in load_questions(DEV):
         if q.negative:
-            assert kb.ask(q.q).kind == "not_found", q.q
+            assert kb.ask(q.q, doc=SEED_ID).kind == "not_found", q.q
 
 
 def test_answer_json_shape(kb):
@@ -87,9 +91,9 @@ def test_year_without_target_says_so(kb):
 def test_department_duties_from_tags(kb):
     a = kb.ask("区统计局负责什么")
     assert a.kind == "department"
-    assert [h.clause.short_path for h in a.hits[:4]] == [
-        "妇女/监测评估/2", "儿童/监测评估/2", "妇女/监测评估/1", "儿童/监测评估/1"]
-    assert "(牵头)" in a.answer
+    assert {h.clause.short_path for h in a.hits[:4]} == {  # the four that name it as lead, first
+        "妇女/监测评估/2", "儿童/监测评估/2", "妇女/监测评估/1", "儿童/监测评估/1"}
+    assert a.answer.startswith("区统计局在4条条款中被明确提及") and a.answer.count("(牵头)") == 4
 
 
 def test_plan_level_section_count(kb):

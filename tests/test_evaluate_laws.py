@@ -1,48 +1,24 @@
 """The issue 9 bar on the mixed corpus (the seed + the 16 national laws of
 tests/gold/laws/README.md) with the real model: plan and law dev sets, negatives, false
-refusals and version questions. The index is built once per module (~3 min on 2 cores)."""
+refusals and version questions, over the session's one index of the bundled corpus."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from kb.evaluate import evaluate, load_questions, norm
-from tests.conftest import SEED
 
 GOLD = Path(__file__).parent / "gold"
 PLAN_DEV = GOLD / "questions.dev.jsonl"
 LAW_DEV = GOLD / "laws" / "questions.dev.jsonl"
-LAWS = Path(os.environ.get("KB_LAWS_DIR", "/work/shared/corpora/laws-cn"))
-# The 16 files of tests/gold/laws/README.md, under the laws-cn folders.
-LAW_FILES = ["民法典/婚姻家庭编.md", *(f"社会法/{n}.md" for n in (
-    "反家庭暴力法(2015-12-27)", "妇女权益保障法(2022-10-30)", "妇女权益保障法(2018-10-26)",
-    "未成年人保护法(2024-04-26)", "未成年人保护法(2020-10-17)", "家庭教育促进法(2021-10-23)",
-    "预防未成年人犯罪法(2020-12-26)", "老年人权益保障法(2018-12-29)", "残疾人保障法(2018-10-26)")),
-    *(f"行政法/{n}.md" for n in ("母婴保健法(2017-11-04)", "义务教育法(2018-12-29)", "学前教育法(2024-11-08)")),
-    *(f"行政法规/{n}.md" for n in ("女职工劳动保护特别规定(2012-04-28)", "校车安全管理条例(2012-04-05)",
-                                  "母婴保健法实施办法(2023-07-20)"))]
-
-pytestmark = pytest.mark.skipif(not all((LAWS / f).exists() for f in LAW_FILES),
-                                reason=f"the 16 law texts are not under {LAWS}")
 
 
 @pytest.fixture(scope="module")
-def mixed_kb(tmp_path_factory, real_embedder):
-    """KnowledgeBase over the seed and the 16 laws, real model; ``KB_LAWS_INDEX`` names an
-    index of exactly these files built by this code (`kb ingest`), to skip the ~3 min build."""
-    from kb.base import KnowledgeBase
-    from kb.build import ingest
-
-    idx = Path(os.environ["KB_LAWS_INDEX"]) if os.environ.get("KB_LAWS_INDEX") else None
-    if idx is None:
-        idx = tmp_path_factory.mktemp("kb-laws") / "index"
-        ingest([SEED, *(LAWS / f for f in LAW_FILES)], idx, embedder=real_embedder)
-    base = KnowledgeBase.open(idx, embedder=real_embedder)
-    base.warm_up()
-    yield base
-    base.close()
+def mixed_kb(corpus_kb):
+    """The session's KnowledgeBase over the bundled corpus (``corpus/``: the seed and the 16
+    laws of tests/gold/laws/README.md, copied unchanged from laws-cn), real model."""
+    return corpus_kb
 
 
 @pytest.fixture(scope="module")
@@ -58,16 +34,17 @@ def law_report(mixed_kb):
 
 # The plan bar of issue 9 is not met yet (measured on the mixed corpus, docs/evaluation.md): strict,
 # so the suite says so the day it passes; the floor below keeps what has been reached.
-@pytest.mark.xfail(strict=True, reason="measured R@5 0.920, MRR@10 0.943 (seed-only index: 0.949, 0.968)")
+@pytest.mark.xfail(strict=True, reason="measured R@5 0.932, MRR@10 0.953 (seed-only index: 0.949, 0.968)")
 def test_plan_dev_set_no_worse_in_the_mixed_corpus(plan_report):
     o = plan_report.modes["hybrid"].overall
     assert o.recall[5] >= 0.949 and o.mrr >= 0.968, o.to_dict()
 
 
 def test_plan_dev_set_in_the_mixed_corpus_floor(plan_report):
-    """Measured R@5 0.920, MRR@10 0.943 with the document-family weights (0.883, 0.909 before)."""
+    """Measured R@5 0.932, MRR@10 0.953 with the document-family weights and family cues as
+    whole words (0.920, 0.943 before those; 0.883, 0.909 before the family weights)."""
     o = plan_report.modes["hybrid"].overall
-    assert o.recall[5] >= 0.915 and o.mrr >= 0.94, o.to_dict()
+    assert o.recall[5] >= 0.93 and o.mrr >= 0.95, o.to_dict()
 
 
 def test_law_dev_set_meets_the_bar(law_report):

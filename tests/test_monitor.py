@@ -20,11 +20,11 @@ PLAN = PlanInfo("czf-2022-8", "儿童", "曾都区儿童发展规划(2021—2030
 
 
 @pytest.fixture(scope="module")
-def monitored(tmp_path_factory, hash_index):
+def monitored(tmp_path_factory, fake_index):
     import shutil
 
     idx = tmp_path_factory.mktemp("mon") / "index"
-    shutil.copytree(hash_index, idx, symlinks=True)
+    shutil.copytree(fake_index, idx, symlinks=True)
     kb = KnowledgeBase.open(idx)
     kb.import_actuals(EXAMPLE)
     return kb

@@ -19,11 +19,11 @@ runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def index(tmp_path_factory, hash_index):
+def index(tmp_path_factory, fake_index):
     import shutil
 
     idx = tmp_path_factory.mktemp("rep") / "index"
-    shutil.copytree(hash_index, idx, symlinks=True)
+    shutil.copytree(fake_index, idx, symlinks=True)
     KnowledgeBase.open(idx).import_actuals(EXAMPLE)
     return idx
 

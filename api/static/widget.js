@@ -10,7 +10,14 @@
  *                the server must list the host page's origin in KB_CORS_ORIGINS.
  * data-target    CSS selector of an element to mount into (optional).
  * data-k         number of results (default 10).
- * data-mode      "page" on the server's own /widget page: reads ?q= and ?clause=.
+ * data-mode      "page" on the server's own /widget page: reads ?q= and ?clause=, and the
+ *                document filters below from the address (?doc=…&type=…&versions=all).
+ * data-doc, data-type, data-level, data-issuer, data-versions
+ *                fixed document filters sent with every query (the server's doc, type,
+ *                level, issuer and versions parameters, as `kb search --doc …`): e.g. a
+ *                county portal embeds data-issuer="曾都区人民政府", a law page data-type="法律".
+ *                With data-type the type selector is not shown; with data-versions="all"
+ *                older versions (历史版本) are searched too, else a 含历史版本 box offers it.
  *
  * No external assets. The UI lives in a shadow root, so host styles do not leak in.
  * Every string from documents or queries is put in the DOM with textContent or
@@ -29,6 +36,14 @@
   if (!/\/$/.test(base.pathname)) { base.pathname += "/"; }
   var k = parseInt(script.getAttribute("data-k") || "10", 10) || 10;
   var pageMode = script.getAttribute("data-mode") === "page";
+  /* Fixed document filters: the tag's data-* attributes, or on the /widget page the address. */
+  var FILTERS = ["doc", "type", "level", "issuer", "versions"];
+  var address = new URLSearchParams(pageMode ? location.search : "");
+  var fixed = {};
+  FILTERS.forEach(function (name) {
+    var v = script.getAttribute("data-" + name) || address.get(name);
+    if (v) { fixed[name] = v; }
+  });
   var MAX_QUERY_CHARS = 200;
 
   var CSS = [
@@ -41,6 +56,8 @@
     "form{display:flex;gap:8px;margin:0 0 12px}",
     "input{flex:1;min-width:0;font:inherit;padding:8px 12px;border:1px solid #b7c0cc;border-radius:6px}",
     "select{font:inherit;padding:8px 6px;border:1px solid #b7c0cc;border-radius:6px;background:#fff}",
+    "label.versions{display:flex;align-items:center;gap:4px;font-size:13px;color:#59636e;white-space:nowrap}",
+    "[hidden]{display:none!important}",
     "input:focus{outline:2px solid #c8161d33;border-color:#c8161d}",
     "button{font:inherit;padding:8px 18px;border:0;border-radius:6px;background:#c8161d;color:#fff;cursor:pointer}",
     ".status{color:#59636e;font-size:13px;min-height:1.4em;margin:0 0 8px}",
@@ -229,15 +246,36 @@
   typeSelect.name = "type";
   typeSelect.setAttribute("aria-label", "文件类型");
   typeSelect.appendChild(el("option", null, "全部文件")).value = "";
+  typeSelect.hidden = !!fixed.type;
   form.insertBefore(typeSelect, button);
-  getJSON(api("api/documents", { versions: "current" })).then(function (docs) {
+  /* 含历史版本: also search superseded versions (versions=all), unless the filters fix versions. */
+  var versionsBox = el("label", "versions");
+  var allVersions = el("input");
+  allVersions.type = "checkbox";
+  allVersions.name = "versions";
+  versionsBox.appendChild(allVersions);
+  versionsBox.appendChild(document.createTextNode("含历史版本"));
+  versionsBox.hidden = !!fixed.versions;
+  form.insertBefore(versionsBox, button);
+  getJSON(api("api/documents", fixedFilters({ versions: "current" }))).then(function (docs) {
     var seen = {};
     docs.forEach(function (d) {
       if (d.doc_type && !seen[d.doc_type]) { seen[d.doc_type] = true; typeSelect.appendChild(el("option", null, d.doc_type)).value = d.doc_type; }
     });
   }).catch(function () { typeSelect.hidden = true; });
-  typeSelect.addEventListener("change", function () { if (input.value.trim()) { run(input.value); } });
-  function filtered(params) { if (typeSelect.value) { params.type = typeSelect.value; } return params; }
+  [typeSelect, allVersions].forEach(function (control) {
+    control.addEventListener("change", function () { if (input.value.trim()) { run(input.value); } });
+  });
+  function fixedFilters(params) {
+    Object.keys(fixed).forEach(function (name) { params[name] = fixed[name]; });
+    return params;
+  }
+  function filtered(params) {
+    fixedFilters(params);
+    if (typeSelect.value && !fixed.type) { params.type = typeSelect.value; }
+    if (allVersions.checked && !fixed.versions) { params.versions = "all"; }
+    return params;
+  }
   var status = el("p", "status");
   status.setAttribute("aria-live", "polite");
   var answerBox = el("section", "answer");
@@ -347,7 +385,7 @@
     highlight(text, h.text, h.matched_terms);
     li.appendChild(text);
     li.appendChild(badges(h));
-    li.appendChild(el("p", "meta", h.short_path));
+    li.appendChild(el("p", "meta", [h.place || h.short_path, h.doc_type].filter(Boolean).join(" · ")));
     return li;
   }
 
