@@ -1,10 +1,9 @@
 """The Milvus backend's retrieval quality on the bundled corpus (seed + 16 laws, 1,471 clauses)
 with the real model: within 0.03 recall@5 of the embedded backend on the seed plan dev
-questions (issue 10 §3). The index is the session's ``corpus_index``, or a copy of a built one
-named by $KB_CORPUS_INDEX (e.g. /work/idx-corpus), to skip embedding it again."""
+questions (issue 10 §3). The index is the session's ``corpus_index`` (KB_TEST_INDEX reuses a
+built one, see tests/conftest.py)."""
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -19,10 +18,9 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def both_backends(request, tmp_path_factory, real_embedder):
+def both_backends(corpus_index, tmp_path_factory, real_embedder):
     """(embedded, milvus) KnowledgeBases over the same store and vectors."""
-    src = os.environ.get("KB_CORPUS_INDEX")
-    src = Path(src) if src else request.getfixturevalue("corpus_index")
+    src = corpus_index
     root = tmp_path_factory.mktemp("kb-backends")
     embedded, milvus = root / "embedded", root / "milvus"
     shutil.copytree(src, embedded, symlinks=True)
