@@ -169,8 +169,8 @@ def phase_queries(index: str, repeats: int) -> dict:
     for mode in MODES:
         out[mode] = timed(lambda q, m=mode: kb.search(q, k=10, mode=m))
     out["peak_rss_mb"] = peak_rss_mb()
-    out["clauses"] = len(kb.searcher.sparse)
-    out["dense_kind"] = kb.searcher.dense.kind
+    out["clauses"] = len(kb.searcher.retriever.sparse)  # the embedded backend (kb.retrievers.embedded)
+    out["dense_kind"] = kb.searcher.retriever.dense.kind
     out["compiled_dictionary"] = bool(getattr(kb.searcher.segmenter, "compiled", False))
     return out
 

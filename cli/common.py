@@ -39,6 +39,13 @@ IndexOpt = typer.Option(None, "--index", help="Index directory [env KB_INDEX; de
 JsonOpt = typer.Option(False, "--json", help="Print JSON to stdout (messages go to stderr).")
 NoWaitOpt = typer.Option(False, "--no-wait", help="Fail at once when another writer holds the index "
                          "(default: wait for it, saying who holds it).")
+# kb ingest / kb reindex: the search backend (kb.retrievers) and, for Milvus, the server.
+BackendOpt = typer.Option(None, "--backend", help="Search backend: embedded (bm25s + FAISS files, the default) "
+                          "or milvus (milvus-lite in the index, or a Milvus server with --uri); recorded in the "
+                          "index, so search, ask and serve use it without this option. Default: the index's own.")
+UriOpt = typer.Option(None, "--uri", help="Milvus server address (http://HOST:19530) for --backend milvus; its "
+                      "token comes from $KB_MILVUS_TOKEN, never from the command line. Default: milvus-lite.")
+
 SIGPIPE_EXIT = 141  # what a shell reports for a Unix tool stopped by SIGPIPE (128 + 13)
 
 

@@ -9,8 +9,8 @@ import typer
 from rich.table import Table
 from rich.tree import Tree
 
-from cli.common import (IndexOpt, JsonOpt, NoWaitOpt, emit_json, err, handle_errors, index_dir, open_kb, out,
-                        print_changes, print_stages, rate_column, say, set_widths)
+from cli.common import (BackendOpt, IndexOpt, JsonOpt, NoWaitOpt, UriOpt, emit_json, err, handle_errors, index_dir,
+                        open_kb, out, print_changes, print_stages, rate_column, say, set_widths)
 from cli.filters import AllVersionsOpt, DocOpt, IssuerOpt, LevelOpt, TypeOpt, VersionsOpt, doc_filters
 
 app = typer.Typer(help="政策文件知识库 policy-kb: parse, tag and search plan documents.",
@@ -33,7 +33,7 @@ def ingest(paths: List[Path] = typer.Argument(..., help="Files (.txt .html .md .
                                                  "or notice (default: chosen per document from its headings)."),
            force: bool = typer.Option(False, "--force", help="Ingest even when a document would lose more than "
                                       "20% of its stored clauses, or a file repeats a plan."),
-           no_wait: bool = NoWaitOpt,
+           no_wait: bool = NoWaitOpt, backend: Optional[str] = BackendOpt, uri: Optional[str] = UriOpt,
            index: Optional[Path] = IndexOpt, json: bool = JsonOpt) -> None:
     """Parse, tag and index documents; re-ingesting a document replaces it atomically.
     Prints the documents added, replaced and removed."""
@@ -57,7 +57,7 @@ def ingest(paths: List[Path] = typer.Argument(..., help="Files (.txt .html .md .
 
         report = run(paths, index_dir(index), rebuild=rebuild, allow_unstructured=allow_unstructured,
                      embedder=embedder, progress=progress, grammar=grammar, force=force, wait=not no_wait,
-                     on_message=say)
+                     on_message=say, backend=backend, uri=uri)
     for w in report.warnings:
         err.print(f"[yellow]warning:[/] {w}", highlight=False)
     if json:
@@ -211,7 +211,7 @@ def clauses(plan: Optional[str] = typer.Option(None, "--plan", help="Plan short 
 
 
 # Commands of later pipeline stages live in their own modules; importing registers them.
-from cli import cites, evaluate, monitor, parse, remove, search, serve, tags  # noqa: E402,F401
+from cli import cites, evaluate, monitor, parse, reindex, remove, search, serve, tags  # noqa: E402,F401
 
 if __name__ == "__main__":
     app()

@@ -196,7 +196,7 @@ def uncovered_words(searcher: Searcher, intent) -> tuple[list[str], list[str]]:
               if t not in drop and not re.fullmatch(r"\d+(\.\d+)?[a-z%‰]*|20\d\d年?", t)]
     words = [t for t in dict.fromkeys(tokens) if not any(t != u and t in u for u in tokens)]
     words = [w for w in words if len(w) > 1 or w.isascii()]
-    vocab = searcher.sparse.vocab
+    vocab = searcher.vocab
     keys = [k for k in cues().get("colloquial", {}) if k in intent.text]
     missing = []
     for w in words:

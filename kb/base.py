@@ -109,7 +109,9 @@ class KnowledgeBase:
             return False
 
     def close(self) -> None:
-        """Close the store and release the generation (idempotent)."""
+        """Close the store and the search backend, and release the generation (idempotent)."""
+        if self._searcher is not None:
+            self._searcher.close()
         self.store.close()
         if self._hold is not None:
             self._hold.release()

