@@ -75,7 +75,9 @@ _STRUCTURE = {"plan": (("domains", "发展领域"), ("goals", "主要目标"), (
 
 def ingest_table(report) -> Table:
     """The `kb ingest` summary: one row per plan of a plan document, else per document."""
-    unplaced = report.total_clauses - sum(r["clauses"] for r in report.summary)
+    # Clauses of this ingest's documents that no grammar unit counts (a notice's 主送, 正文…);
+    # total_clauses is the whole index's, which may hold other documents.
+    unplaced = report.ingested_clauses - sum(r["clauses"] for r in report.summary)
     caption = f"{report.total_clauses} clauses indexed" + (f", {unplaced} of them notice paragraphs (主送, 正文, 成文日期)"
                                                             if unplaced > 0 else "")
     t = Table(title=f"Ingested {len(report.documents)} document(s) in {report.seconds:.1f}s", caption=caption)

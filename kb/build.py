@@ -47,7 +47,8 @@ class PlanSummary:
 @dataclass
 class IngestReport:
     """What an ingest did: per-plan counts, warnings, timing (seconds), the generation, and
-    the document ids added (new), replaced (already stored) and removed."""
+    the document ids added (new), replaced (already stored) and removed. ``total_clauses``
+    counts the whole index after the change; ``ingested_clauses`` this ingest's documents."""
 
     documents: list[str]
     plans: list[PlanSummary]
@@ -55,6 +56,7 @@ class IngestReport:
     seconds: float = 0.0
     generation: str = ""
     total_clauses: int = 0
+    ingested_clauses: int = 0
     summary: list[dict] = field(default_factory=list)
     added: list[str] = field(default_factory=list)
     replaced: list[str] = field(default_factory=list)
@@ -177,7 +179,8 @@ def ingest(paths: Iterable[str | Path], index_dir: str | Path, *, rebuild: bool 
                           warnings=[f"{d.source}: {w}" for d in docs for w in d.warnings]
                           + [f"{p} (forced)" for p in guard.problems(docs, stored)],
                           seconds=round(time.perf_counter() - t0, 2), generation=gen.name,
-                          total_clauses=manifest.get("clauses", 0), summary=summarise_documents(docs),
+                          total_clauses=manifest.get("clauses", 0),
+                          ingested_clauses=sum(len(d.clauses) for d in docs), summary=summarise_documents(docs),
                           stages=_rounded(stages), **changes.to_dict())
     return report
 

@@ -58,6 +58,25 @@ def test_other_documents_stay(tmp_path, fake_embedder):
     assert ids == ["czf-2022-8", "other"]
 
 
+def test_ingest_table_counts_only_this_ingest(tmp_path, fake_embedder):
+    """Adding a small plan to an index holding the seed: the caption's notice paragraphs are
+    the new document's own (none), not the seed's clauses counted against it."""
+    from rich.console import Console
+
+    from cli.main import ingest_table
+
+    idx = tmp_path / "index"
+    other = tmp_path / "other.txt"
+    other.write_text("某区老年人发展规划(2021—2025年)\n\n一、主要任务\n\n1.完善养老服务体系。\n\n2.发展老年教育。\n", "utf-8")
+    seed = ingest([SEED], idx, embedder=fake_embedder)
+    report = ingest([other], idx, embedder=fake_embedder)
+    assert report.total_clauses == seed.total_clauses + 2 and report.ingested_clauses == 2
+    console = Console(record=True, width=200)
+    console.print(ingest_table(report))
+    caption = console.export_text()
+    assert f"{report.total_clauses} clauses indexed" in caption and "notice paragraphs" not in caption
+
+
 def _zip_of_notes() -> bytes:
     import io
     import zipfile
