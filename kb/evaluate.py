@@ -22,7 +22,7 @@ import re
 import unicodedata
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional, TypeVar
 
 KS = (1, 5, 10)
 DEPTH = 10
@@ -57,6 +57,22 @@ class Question:
 def load_questions(path: str | Path) -> list[Question]:
     """Questions from a JSONL file (one object a line with at least ``id`` and ``q``; blank
     lines skipped). Raises InputError naming the file and line for anything else."""
+    return read_jsonl(path, lambda d: Question(
+        id=d["id"], q=d["q"], kind=d.get("kind", "topic"),
+        gold=list(d.get("gold") or []) + list(d.get("gold_shared") or []),
+        answer=d.get("answer") or None, cross_plan=bool(d.get("cross_plan"))),
+        what='a question object with "id" and "q"',
+        empty='give a JSONL file with one {"id", "q", "gold"} object a line')
+
+
+T = TypeVar("T")
+
+
+def read_jsonl(path: str | Path, make: Callable[[dict], T], what: str, empty: str) -> list[T]:
+    """``make(obj)`` for each non-blank line of a JSONL file, in order. ``make`` may raise
+    ValueError, KeyError or TypeError for an object it cannot use. Raises InputError naming
+    the file and line ("not {what}") for such a line or bad JSON, and ("no questions; {empty}")
+    for a file with none."""
     from kb.errors import InputError
 
     out = []
@@ -64,14 +80,11 @@ def load_questions(path: str | Path) -> list[Question]:
         if not line.strip():
             continue
         try:
-            d = json.loads(line)
-            out.append(Question(id=d["id"], q=d["q"], kind=d.get("kind", "topic"),
-                                gold=list(d.get("gold") or []) + list(d.get("gold_shared") or []),
-                                answer=d.get("answer") or None, cross_plan=bool(d.get("cross_plan"))))
+            out.append(make(json.loads(line)))
         except (ValueError, KeyError, TypeError) as e:
-            raise InputError(f"{path}: line {no}: not a question object with \"id\" and \"q\" ({e})") from e
+            raise InputError(f"{path}: line {no}: not {what} ({e})") from e
     if not out:
-        raise InputError(f"{path}: no questions; give a JSONL file with one {{\"id\", \"q\", \"gold\"}} object a line")
+        raise InputError(f"{path}: no questions; {empty}")
     return out
 
 

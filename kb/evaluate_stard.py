@@ -52,24 +52,16 @@ class StardQuestion:
 def load_stard(path: str | Path) -> list[StardQuestion]:
     """Questions from a STARD JSONL file. Raises InputError naming the file and line of a
     line that is not an object with ``id``, ``q`` and a non-empty ``gold`` list."""
-    from kb.errors import InputError
-    from kb.evaluate import read_lines
+    from kb.evaluate import read_jsonl
 
-    out = []
-    for no, line in enumerate(read_lines(path), start=1):
-        if not line.strip():
-            continue
-        try:
-            d = json.loads(line)
-            gold = [str(g) for g in d["gold"]]
-            if not gold or not str(d["q"]).strip():
-                raise ValueError("empty q or gold")
-            out.append(StardQuestion(id=str(d["id"]), q=str(d["q"]), gold=gold, names=list(d.get("names") or [])))
-        except (ValueError, KeyError, TypeError) as e:
-            raise InputError(f"{path}: line {no}: not a STARD question with \"id\", \"q\" and \"gold\" ({e})") from e
-    if not out:
-        raise InputError(f"{path}: no questions")
-    return out
+    def make(d: dict) -> StardQuestion:
+        gold = [str(g) for g in d["gold"]]
+        if not gold or not str(d["q"]).strip():
+            raise ValueError("empty q or gold")
+        return StardQuestion(id=str(d["id"]), q=str(d["q"]), gold=gold, names=list(d.get("names") or []))
+
+    return read_jsonl(path, make, what='a STARD question with "id", "q" and "gold"',
+                      empty='give a JSONL file with one {"id", "q", "gold"} object a line')
 
 
 def norm(text: str) -> str:
