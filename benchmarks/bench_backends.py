@@ -82,8 +82,7 @@ def measure(name: str, index: Path, embedder, repeats: int, cold_runs: int) -> d
             lat.append((time.perf_counter() - t) * 1000)
     out["hybrid_p50_ms"], out["hybrid_p95_ms"] = pct(lat, 0.5), pct(lat, 0.95)
     s = base.searcher
-    allowed, _ = s.allowed_ids(Filters())
-    scope = s.scope(Filters(), allowed)
+    scope, _ = s.scope_of(Filters())
     prepared = []
     for q in questions:
         from kb.query import understand

@@ -118,9 +118,9 @@ def answer_department(searcher: Searcher, question: str, name: str, score: float
     from kb.search import SETTINGS, Filters, Hit
 
     ranked = searcher.search(question, k=SETTINGS["max_k"], filters=replace(filters or Filters(), department=name)).hits
-    allowed, _ = searcher.allowed_ids(filters or Filters())  # None: every clause
+    scope, _ = searcher.scope_of(filters or Filters())
     names_it = {c.id for c in searcher.clauses.values() if any(d.name == name and d.explicit for d in c.departments)
-                and (allowed is None or c.id in allowed)}
+                and scope.admits(c.id)}
     explicit = [h for h in ranked if h.clause.id in names_it]
     seen = {h.clause.id for h in explicit}
     explicit += [Hit(clause=c, score=0.0) for c in searcher.clauses.values() if c.id in names_it and c.id not in seen]
@@ -132,7 +132,7 @@ def answer_department(searcher: Searcher, question: str, name: str, score: float
                        + ("(牵头)" if h in lead else "") for h in ordered[:6])
     inferred = [h for h in ranked if h.clause.id not in names_it]
     n_inferred = sum(1 for c in searcher.clauses.values() if c.id not in names_it
-                     and (allowed is None or c.id in allowed) and any(d.name == name for d in c.departments))
+                     and scope.admits(c.id) and any(d.name == name for d in c.departments))
     more = f";另有{n_inferred}条按主题推断涉及{name}" if n_inferred else ""
     return Answer(f"{name}在{len(explicit)}条条款中被明确提及:{listing}{more}", "department",
                   (ordered + inferred)[:k], confidence=score)
@@ -258,9 +258,9 @@ def with_other_documents(targets: list[Target], searcher: Searcher, years: list[
         return targets
     names = {t.indicator_norm or t.indicator for t in targets}
     docs = {searcher.clauses[t.clause_id].doc_id for t in targets if t.clause_id in searcher.clauses}
-    allowed, _ = searcher.allowed_ids(filters or Filters())
+    scope, _ = searcher.scope_of(filters or Filters())
     extra = [t for c in searcher.clauses.where("plan IS NOT NULL AND id IN (SELECT clause_id FROM targets)")
-             if c.plan and c.doc_id not in docs and (allowed is None or c.id in allowed)
+             if c.plan and c.doc_id not in docs and scope.admits(c.id)
              for t in c.targets
              if (t.indicator_norm or t.indicator) in names and (t.value is not None or t.value_min is not None)]
     in_year = [t for t in extra if any(t.meets_year(y) for y in years)]
@@ -336,11 +336,11 @@ def plan_scopes(searcher: Searcher, q: str, filters=None) -> list[PlanScope]:
     from kb.plans import plan_infos
     from kb.search import Filters
 
-    allowed, _ = searcher.allowed_ids(filters or Filters())
+    scope, _ = searcher.scope_of(filters or Filters())
     rows: dict[tuple[str, str], list[Clause]] = {}
     # plan clauses only, in document order, with SQL: not the whole clause table (kb.store.ClauseTable)
     for c in searcher.clauses.where("plan IS NOT NULL"):
-        if c.plan and (allowed is None or c.id in allowed):
+        if c.plan and scope.admits(c.id):
             rows.setdefault((c.doc_id, c.plan), []).append(c)
     infos = [i for i in plan_infos(list(searcher.documents.values())) if (i.doc_id, i.key) in rows]
     named = [i for i in infos if _names_area(q, i.area)]

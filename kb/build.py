@@ -220,10 +220,13 @@ def remove_documents(doc_ids: Iterable[str], index_dir: str | Path, *, embedder=
 def write_generation(index_dir: str | Path, change: Callable[[Store], None], *, seed: bool = True,
                      embedder=None, progress: Optional[Progress] = None,
                      backend: Optional[str] = None, uri: Optional[str] = None,
-                     timings: Optional[dict[str, float]] = None) -> tuple[Path, dict]:
+                     timings: Optional[dict[str, float]] = None, incremental: bool = True) -> tuple[Path, dict]:
     """Build a new generation: copy the current store (``seed``), apply ``change`` to it,
-    rebuild the search indexes over all clauses with the search ``backend`` (``uri`` for
-    Milvus; default: the current generation's), commit. Returns (generation dir, manifest).
+    build the search indexes with the search ``backend`` (``uri`` for Milvus; default: the
+    current generation's), commit. Returns (generation dir, manifest). With ``seed`` and
+    ``incremental``, the indexes are derived from the current generation's for the
+    documents ``change`` wrote or removed (kb.indexes.update_search_indexes), else rebuilt
+    over all clauses.
     ``timings`` (if given) receives seconds per stage (``store``: copy, change, citations
     and versions; then ``bm25``, ``embed``, ``index`` from kb.indexes). The caller holds the
     writer lock. On any failure the new generation is removed and the committed one stays
@@ -232,6 +235,7 @@ def write_generation(index_dir: str | Path, change: Callable[[Store], None], *, 
 
     timings = {} if timings is None else timings
     t = time.perf_counter()
+    previous = _committed(index_dir) if seed and incremental else None
     gen = layout.new_generation(index_dir, seed=seed)
     try:
         config = backend_config(gen, backend, uri, previous=_current_backend(index_dir))
@@ -250,7 +254,7 @@ def write_generation(index_dir: str | Path, change: Callable[[Store], None], *, 
         timings["store"] = time.perf_counter() - t
 
         manifest = build_search_indexes(store, gen, embedder=embedder, progress=progress, backend=config,
-                                        timings=timings)
+                                        timings=timings, previous=previous, changed=store.changed)
         store.close()
         manifest.update(kb_version=KB_VERSION)
         layout.commit_generation(index_dir, gen, manifest)
@@ -283,9 +287,17 @@ def reindex(index_dir: str | Path, *, backend: Optional[str] = None, uri: Option
         embedder = load_embedder(manifest.get("model_spec"))
     with writer_lock(index_dir, wait=wait, on_message=on_message):
         gen, manifest = write_generation(index_dir, lambda store: None, embedder=embedder, progress=progress,
-                                         backend=backend, uri=uri)
+                                         backend=backend, uri=uri, incremental=False)
     return IngestReport(documents=[], plans=[], seconds=round(time.perf_counter() - t0, 2),
                         generation=gen.name, total_clauses=manifest.get("clauses", 0))
+
+
+def _committed(index_dir: str | Path) -> Optional[tuple[Path, dict]]:
+    """(directory, manifest) of the committed generation, None when there is none."""
+    try:
+        return layout.current_generation(index_dir), layout.read_manifest(index_dir)
+    except KbError:
+        return None
 
 
 def _current_backend(index_dir: str | Path) -> Optional[dict]:

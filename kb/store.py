@@ -51,6 +51,7 @@ class Store:
         else:
             conn = sqlite3.connect(self.path, check_same_thread=False)
         self.db = sqlite_utils.Database(conn)
+        self.changed: set[str] = set()  # ids of the documents this object wrote or removed (kb.indexes)
         if not readonly:
             self._ensure_schema()
 
@@ -89,6 +90,7 @@ class Store:
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         with self.db.conn:
             for doc in docs:
+                self.changed.add(doc.id)
                 self._delete(doc.id)
                 self.db["documents"].insert({
                     "id": doc.id, "source": doc.source, "sha256": doc.sha256, "title": doc.title,
@@ -122,6 +124,7 @@ class Store:
         """Delete each document's rows (document, nodes, clauses, tags) in ONE transaction."""
         with self.db.conn:
             for doc_id in doc_ids:
+                self.changed.add(doc_id)
                 self._delete(doc_id)
 
     def replace_citations(self, cits: Iterable[Any]) -> None:

@@ -170,7 +170,8 @@ def test_missing_index_says_what_to_do(tmp_path):
         KnowledgeBase.open(tmp_path / "nowhere")
 
 
-@pytest.mark.parametrize("victim", ["kb.sqlite", "sparse/sparse.npz", "dense/dense.npz", "jieba_dict.npz", "manifest"])
+@pytest.mark.parametrize("victim", ["kb.sqlite", "sparse/sealed_data.npy", "sparse/delta.npz", "dense/sealed.index",
+                                    "dense/delta.npz", "jieba_dict.npz", "manifest"])
 def test_damaged_index_says_rebuild(corpus_index_copy, real_embedder, victim):
     from kb.errors import IndexStale
 

@@ -105,6 +105,11 @@ def test_load_errors(tmp_path):
     np.savez(tmp_path / "dense.npz", meta=np.array('{"format": 0}'))
     with pytest.raises(IndexStale, match="rebuild"):
         DenseIndex.load(tmp_path)
+    DenseIndex.build(["a", "b"], np.eye(2, dtype=np.float32)).save(tmp_path / "v2")
+    sealed = tmp_path / "v2" / "sealed.index"
+    sealed.write_bytes(sealed.read_bytes()[:40])
+    with pytest.raises(ValueError, match="cannot read"):
+        DenseIndex.load(tmp_path / "v2")
 
 
 def test_import_does_not_load_faiss():
@@ -143,3 +148,31 @@ def test_ivf_reuses_the_previous_centroids(seed_clauses, tmp_path):
     assert again.search(q, k=3)[0].id == ids[5] and loaded.search(q, k=3) == first.search(q, k=3)
     with pytest.raises(ValueError, match="ann must be"):
         DenseIndex.build(ids, vectors, hnsw_threshold=1, ann="lsh")
+
+
+def test_excluded_filter(index, seed_clauses):
+    q = char_embed([seed_clauses["L563"]])[0]
+    top = [h.id for h in index.search(q, k=4)]
+    assert top[0] == "L563"
+    out = frozenset({"L563"})
+    assert [h.id for h in index.search(q, k=3, excluded=out)] == top[1:]
+    assert [h.id for h in index.search(q, k=3, allowed={"L563", "L52"}, excluded=out)] == ["L52"]
+
+
+def test_update_goes_to_the_delta_and_is_saved_beside_the_linked_sealed_index(index, seed_clauses, tmp_path):
+    index.save(tmp_path / "a")
+    base = DenseIndex.load(tmp_path / "a")
+    fresh = char_embed(["电信诈骗网络沉迷"])
+    new = base.updated(["new-1", "L52"], np.vstack([fresh, char_embed(["网络沉迷电信诈骗防范"])]), removed=["L563"])
+    assert new.kind == index.kind and new.pending == 2 + 2 and len(new) == len(index)  # +new-1, -L563
+    hits = new.search(fresh[0], k=3)
+    assert hits[0].id == "new-1" and hits[0].score == pytest.approx(1.0, abs=1e-5)
+    assert "L563" not in [h.id for h in new.search(char_embed([seed_clauses["L563"]])[0], k=20)]
+    assert np.allclose(new.vectors(["new-1"]), fresh) and new.vectors(["L499"]).shape == (1, DIM)
+    assert [h.id for h in new.search(fresh[0], k=3, allowed={"L52", "L499"})][0] == "L52"  # the new L52
+    new.save(tmp_path / "b")
+    assert (tmp_path / "b" / "sealed.index").stat().st_ino == (tmp_path / "a" / "sealed.index").stat().st_ino
+    again = DenseIndex.load(tmp_path / "b")
+    assert again.search(fresh[0], k=5) == new.search(fresh[0], k=5) and again.ids == new.ids
+    with pytest.raises(ValueError, match="vectors"):
+        again.updated(["x", "y"], fresh)

@@ -80,7 +80,7 @@ def test_filter_expressions_select_the_allowed_clauses(milvus_kb, filters):
     f = Filters(**filters)
     allowed, message = s.allowed_ids(f)
     assert allowed, message
-    scope = s.scope(f, allowed)
+    scope, _ = s.scope_of(f)
     assert s.retriever.count(scope) == len(allowed) > 0
     hits = milvus_kb.search("儿童 健康 教育", k=20, **filters).hits
     assert hits and {h.clause.id for h in hits} <= allowed

@@ -55,7 +55,7 @@ def test_hostile_queries_never_raise(index, segmenter, query):
 
 def test_save_load_roundtrip(index, segmenter, tmp_path):
     path = index.save(tmp_path)
-    assert path.name == "sparse.npz" and not list(tmp_path.glob("*.tmp"))
+    assert path.name == "meta.json" and not list(tmp_path.glob("*.tmp"))
     loaded = SparseIndex.load(tmp_path)
     q = segmenter.cut_query("产前筛查率")
     assert loaded.search(q, k=5) == index.search(q, k=5)
@@ -85,3 +85,75 @@ def test_build_validates():
         SparseIndex.build(["a", "a"], [["x"], ["y"]])
     assert SparseIndex.build([], []).search(["x"], k=3) == []
     assert SparseIndex.build(["a"], [[]]).search(["x"], k=3) == []
+
+
+def test_excluded_filter(index, segmenter):
+    q = segmenter.cut_query("哪些措施涉及儿童溺水")
+    top = [h.id for h in index.search(q, k=3)]
+    assert top[0] == "L563"
+    without = [h.id for h in index.search(q, k=3, excluded=frozenset({"L563"}))]
+    assert "L563" not in without and without[:2] == top[1:]
+    assert [h.id for h in index.search(q, k=5, allowed={"L543", "L563"}, excluded={"L563"})] == ["L543"]
+    assert index.search(q, k=5, allowed={"L563"}, excluded={"L563"}) == []
+
+
+def test_delta_weights_are_bm25s_weights(segmenter, seed_clauses):
+    """lucene_weights with the sealed statistics gives a document exactly the weights bm25s
+    gave it: replacing a clause by itself leaves every score as it was."""
+    ids = list(seed_clauses)
+    tokens = [segmenter.cut(seed_clauses[i]) for i in ids]
+    sealed = SparseIndex.build(ids, tokens)
+    same = sealed.updated(["L563", "L52"], [tokens[ids.index("L563")], tokens[ids.index("L52")]])
+    for query in ("哪些措施涉及儿童溺水", "宫颈癌筛查率", "妇女儿童健康"):
+        q = segmenter.cut_query(query)
+        a, b = sealed.search(q, k=20), same.search(q, k=20)
+        assert [h.id for h in a] == [h.id for h in b]
+        assert [h.score for h in a] == pytest.approx([h.score for h in b], rel=1e-5)
+    assert same.pending == 4 and len(same) == len(sealed)  # 2 in the delta, 2 tombstones
+
+
+def test_update_adds_replaces_and_removes(index, segmenter, tmp_path):
+    index.save(tmp_path / "a")
+    base = SparseIndex.load(tmp_path / "a")
+    new = base.updated(["new-1", "L52"], [segmenter.cut("防范网络沉迷和电信诈骗,普及量子计算与区块链"), segmenter.cut("完全不同的新文本")],
+                       removed=["L563"])
+    assert new.search(segmenter.cut_query("电信诈骗"), k=3)[0].id == "new-1"
+    assert "L563" not in [h.id for h in new.search(segmenter.cut_query("儿童溺水"), k=50)]
+    assert "L52" not in [h.id for h in new.search(segmenter.cut_query("宫颈癌人群筛查率"), k=50)]
+    fresh = [t for t in segmenter.cut("量子计算区块链") if t not in base.vocab]
+    assert fresh and all(t in new.vocab for t in fresh)
+    new.save(tmp_path / "b")
+    assert (tmp_path / "b" / "sealed_data.npy").stat().st_ino == (tmp_path / "a" / "sealed_data.npy").stat().st_ino
+    again = SparseIndex.load(tmp_path / "b")
+    q = segmenter.cut_query("电信诈骗 儿童溺水")
+    assert again.search(q, k=10) == new.search(q, k=10) and len(again) == len(index)
+    twice = again.updated(["new-2"], [segmenter.cut("电信诈骗")], removed=["new-1"])
+    ranked = [h.id for h in twice.search(segmenter.cut_query("电信诈骗"), k=50)]
+    assert ranked[0] == "new-2" and "new-1" not in ranked
+    assert twice.pending == 2 + 2  # L52 and new-2 in the delta; the sealed L563 and L52 tombstoned
+
+
+def test_reads_format_1(index, segmenter, tmp_path):
+    """An index saved before segments (sparse.npz) still answers; it cannot take a delta."""
+    import json
+
+    import numpy as np
+
+    from kb.sparse import atomic_savez
+
+    vocab = {str(t): int(c) for t, c in zip(index.sealed.terms.tolist(), index.sealed.cols.tolist())}
+    atomic_savez(tmp_path / "sparse.npz", dict(
+        data=index.sealed.data, indices=index.sealed.indices, indptr=index.sealed.indptr,
+        ids=np.array(index.ids, dtype=str), meta=np.array(json.dumps({"format": 1, "bm25": kb_params()})),
+        vocab=np.array(json.dumps(vocab, ensure_ascii=False))))
+    old = SparseIndex.load(tmp_path)
+    q = segmenter.cut_query("儿童溺水")
+    assert old.search(q, k=5) == index.search(q, k=5)
+    with pytest.raises(ValueError, match="afresh"):
+        old.updated(["x"], [["儿童"]])
+
+
+def kb_params():
+    from kb.sparse import BM25_PARAMS
+
+    return BM25_PARAMS

@@ -48,6 +48,9 @@ class RetrievalQuery(NamedTuple):
 @dataclass(frozen=True)
 class Scope:
     """Which clauses a search may return. ``ids`` is the resolved set (None = every clause);
+    ``excluded`` the ids left out of an otherwise unrestricted ``ids=None`` (the default
+    filter, every current version: the few thousand clauses of superseded versions, not the
+    62,000 of the others at the national size, kb.search.Searcher.scope_of);
     the other fields are the filters it was resolved from: ``doc_ids`` the documents passing
     the document filters (None = all), ``plan``/``domain``/``section`` exact plan fields,
     ``department`` a canonical department name (kb.departments.Lexicon.resolve), ``year`` a
@@ -60,11 +63,16 @@ class Scope:
     section: Optional[str] = None
     department: Optional[str] = None
     year: Optional[int] = None
+    excluded: Optional[frozenset[str]] = None
 
     @property
     def unrestricted(self) -> bool:
         """True when every clause may be returned."""
-        return self.ids is None
+        return self.ids is None and not self.excluded
+
+    def admits(self, clause_id: str) -> bool:
+        """True when ``clause_id`` is in ``ids`` (or ``ids`` is None) and not ``excluded``."""
+        return (self.ids is None or clause_id in self.ids) and not (self.excluded and clause_id in self.excluded)
 
 
 @dataclass
@@ -111,6 +119,11 @@ class Retriever(Protocol):
 
     def remove(self, ids: list[str]) -> None:
         """Remove clauses by id; unknown ids are ignored."""
+
+    # Optional: ``derive(gen, passages, removed) -> Retriever | None`` builds generation
+    # ``gen``'s indexes as these plus a change (new or changed ``passages``, ``removed`` ids)
+    # without re-reading the unchanged clauses, or returns None when a fresh ``build`` is due.
+    # kb.indexes calls it when the backend has it (the embedded one); others are rebuilt.
 
     def search(self, query: RetrievalQuery, k: int, scope: Scope = Scope(),
                lists: tuple[str, ...] = LISTS) -> dict[str, list[Ranked]]:
