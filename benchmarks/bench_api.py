@@ -15,6 +15,8 @@ completed and the generations served. Example, the figure in docs/reliability.md
 ``python benchmarks/bench_api.py --index index --clients 50 --seconds 60 --reingest corpus/``
 
 Run: ``python benchmarks/bench_api.py --index index [--seconds 15] [--clients 1 10 50] [--json]``
+(``--questions FILE``: another JSONL question file; the server's resident memory, warm and
+after the runs, is printed too)
 Exit status 1 when any request failed (non-200 or transport error).
 """
 from __future__ import annotations
@@ -41,12 +43,25 @@ FALLBACK_QUERIES = ["儿童溺水", "孕产妇死亡率", "家庭暴力", "区�
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
-def queries() -> list[str]:
-    """The development questions (at most 200 characters each), or a small fixed set."""
-    if not QUESTIONS.exists():
+def queries(path: Path = QUESTIONS) -> list[str]:
+    """The ``q`` of each line of a JSONL question file (default: the development questions;
+    ``--questions ../shared/eval/stard/queries.train.jsonl`` for citizens' questions at the
+    national size), at most 200 characters each, or a small fixed set when it is absent."""
+    if not path.exists():
         return FALLBACK_QUERIES
-    qs = [json.loads(line)["q"] for line in QUESTIONS.read_text("utf-8").splitlines() if line.strip()]
+    qs = [json.loads(line)["q"] for line in path.read_text("utf-8").splitlines() if line.strip()]
     return [q[:200] for q in qs] or FALLBACK_QUERIES
+
+
+def rss_mb(pid: int) -> dict:
+    """Resident and peak resident memory of process ``pid`` in MB (Linux /proc), {} elsewhere."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return {}
+    fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+    return {k: round(int(fields[f].split()[0]) / 1024) for k, f in (("rss_mb", "VmRSS"), ("peak_rss_mb", "VmHWM"))
+            if f in fields}
 
 
 def free_port() -> int:
@@ -56,8 +71,8 @@ def free_port() -> int:
 
 
 @contextmanager
-def kb_serve(index: Path, timeout_s: float = 120) -> Iterator[str]:
-    """Run ``kb serve`` on a free loopback port; yields its base URL."""
+def kb_serve(index: Path, timeout_s: float = 120) -> Iterator[tuple[str, int]]:
+    """Run ``kb serve`` on a free loopback port; yields its base URL and process id."""
     port = free_port()
     exe = Path(sys.executable).with_name("kb")
     env = {k: v for k, v in os.environ.items() if k not in ("KB_ADMIN_TOKEN", "KB_CORS_ORIGINS")}
@@ -72,7 +87,7 @@ def kb_serve(index: Path, timeout_s: float = 120) -> Iterator[str]:
                 proc.kill()
                 raise SystemExit(f"kb serve did not start: {proc.stderr.read().decode('utf-8', 'replace')}")
             time.sleep(0.2)
-        yield base
+        yield base, proc.pid
     finally:
         proc.terminate()
         try:
@@ -124,8 +139,8 @@ async def run_level(base: str, clients: int, seconds: float, qs: list[str]) -> d
 
 
 def bench(base: str, levels: list[int], seconds: float, reingest: Path | None = None,
-          index: Path | None = None) -> list[dict]:
-    qs = queries()
+          index: Path | None = None, questions: Path = QUESTIONS) -> list[dict]:
+    qs = queries(questions)
     asyncio.run(run_level(base, 2, 3, qs))  # warm-up: caches, first-call allocations
     if reingest is None:
         return [asyncio.run(run_level(base, c, seconds, qs)) for c in levels]
@@ -179,16 +194,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--clients", type=int, nargs="+", default=[1, 10, 50])
     ap.add_argument("--json", action="store_true", help="Print the results as JSON")
     ap.add_argument("--reingest", type=Path, help="Re-ingest this corpus into --index in a loop meanwhile")
+    ap.add_argument("--questions", type=Path, default=QUESTIONS, help="JSONL file of questions (field q)")
     args = ap.parse_args(argv)
+    memory = {}
     if args.url and urlsplit(args.url).hostname not in LOOPBACK:
         ap.error("--url must be a loopback address (127.0.0.1, localhost, ::1)")
     if args.url:
-        rows = bench(args.url.rstrip("/"), args.clients, args.seconds, args.reingest, args.index)
+        rows = bench(args.url.rstrip("/"), args.clients, args.seconds, args.reingest, args.index, args.questions)
     else:
-        with kb_serve(args.index) as base:
-            rows = bench(base, args.clients, args.seconds, args.reingest, args.index)
+        with kb_serve(args.index) as (base, pid):
+            memory["warm_before"] = rss_mb(pid)
+            rows = bench(base, args.clients, args.seconds, args.reingest, args.index, args.questions)
+            memory["after"] = rss_mb(pid)
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print(json.dumps({"levels": rows, "server_memory": memory} if memory else rows, indent=2))
     else:
         print(f"GET /api/search (k=10), {os.cpu_count()} CPUs, {args.seconds:g} s per level")
         print(f"{'clients':>7} {'requests':>8} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6}")
@@ -198,6 +217,8 @@ def main(argv: list[str] | None = None) -> int:
             if "reingests" in r:
                 print(f"        during {r['reingests']} re-ingests ({r['reingests_failed']} failed); "
                       f"the server served {r['generations_served']} generations")
+        if memory:
+            print(f"server memory: warm (after /health) {memory['warm_before']}, after the runs {memory['after']}")
     return 1 if any(r["errors"] or r.get("reingests_failed") for r in rows) else 0
 
 

@@ -119,11 +119,13 @@ def answer_department(searcher: Searcher, question: str, name: str, score: float
 
     ranked = searcher.search(question, k=SETTINGS["max_k"], filters=replace(filters or Filters(), department=name)).hits
     scope, _ = searcher.scope_of(filters or Filters())
-    names_it = {c.id for c in searcher.clauses.values() if any(d.name == name and d.explicit for d in c.departments)
-                and scope.admits(c.id)}
+    # the clauses tagged with the department, with SQL: not the whole clause table (kb.store.ClauseTable)
+    tagged = [c for c in searcher.clauses.where("id IN (SELECT clause_id FROM departments WHERE name = ?)", [name])
+              if scope.admits(c.id)]
+    names_it = {c.id for c in tagged if any(d.name == name and d.explicit for d in c.departments)}
     explicit = [h for h in ranked if h.clause.id in names_it]
     seen = {h.clause.id for h in explicit}
-    explicit += [Hit(clause=c, score=0.0) for c in searcher.clauses.values() if c.id in names_it and c.id not in seen]
+    explicit += [Hit(clause=c, score=0.0) for c in tagged if c.id in names_it and c.id not in seen]
     if not explicit:
         return Answer(None, "clauses", ranked[:k], confidence=score)
     lead = [h for h in explicit if any(d.name == name and d.role == "lead" for d in h.clause.departments)]
@@ -131,8 +133,7 @@ def answer_department(searcher: Searcher, question: str, name: str, score: float
     listing = ";".join(f"{h.clause.short_path} {h.clause.heading or h.clause.text[:24]}"
                        + ("(牵头)" if h in lead else "") for h in ordered[:6])
     inferred = [h for h in ranked if h.clause.id not in names_it]
-    n_inferred = sum(1 for c in searcher.clauses.values() if c.id not in names_it
-                     and scope.admits(c.id) and any(d.name == name for d in c.departments))
+    n_inferred = sum(1 for c in tagged if c.id not in names_it)
     more = f";另有{n_inferred}条按主题推断涉及{name}" if n_inferred else ""
     return Answer(f"{name}在{len(explicit)}条条款中被明确提及:{listing}{more}", "department",
                   (ordered + inferred)[:k], confidence=score)
@@ -163,17 +164,26 @@ def threshold(searcher: Searcher) -> float:
 
 def null_level(searcher: Searcher) -> float:
     """Mean ``confidence`` of the index for questions about nothing it holds (the
-    ``null_questions`` of kb/data/query.yaml: 火车票怎么退, 红烧肉怎么做…), computed once per
-    searcher (8 searches). The best cosine of any question rises with the size of the
-    corpus; measured 0.781 on the bundled corpus, 0.759 on the seed alone."""
+    ``null_questions`` of kb/data/query.yaml: 火车票怎么退, 红烧肉怎么做…): the manifest's
+    ``null_level``, measured when the generation was built (kb.build), or, for an index
+    built before, measured here once per searcher (:func:`measure_null_level`: 8 searches,
+    1.4 s of a cold ``kb ask`` at the national size). The best cosine of any question rises
+    with the size of the corpus; measured 0.781 on the bundled corpus, 0.759 on the seed alone."""
     level = _NULL_LEVELS.get(searcher)
     if level is None:
-        from kb.query import cues
-
-        probes = cues()["null_questions"]
-        level = sum(confidence(searcher, searcher.search(q, k=CONFIDENCE["depth"])) for q in probes) / len(probes)
+        level = searcher.manifest.get("null_level")
+        if level is None:
+            level = measure_null_level(searcher)
         _NULL_LEVELS[searcher] = level
     return level
+
+
+def measure_null_level(searcher: Searcher) -> float:
+    """Mean ``confidence`` of ``searcher`` over the ``null_questions`` (see :func:`null_level`)."""
+    from kb.query import cues
+
+    probes = cues()["null_questions"]
+    return sum(confidence(searcher, searcher.search(q, k=CONFIDENCE["depth"])) for q in probes) / len(probes)
 
 
 _NULL_LEVELS: "weakref.WeakKeyDictionary[Searcher, float]" = weakref.WeakKeyDictionary()

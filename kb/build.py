@@ -253,8 +253,15 @@ def write_generation(index_dir: str | Path, change: Callable[[Store], None], *, 
         mark(store)  # versions can arrive in different ingests: recomputed over the whole store
         timings["store"] = time.perf_counter() - t
 
+        if embedder is None:
+            from kb.embed import load_embedder
+
+            embedder = load_embedder(None)
         manifest = build_search_indexes(store, gen, embedder=embedder, progress=progress, backend=config,
                                         timings=timings, previous=previous, changed=store.changed)
+        t = time.perf_counter()
+        manifest["null_level"] = _null_level(gen, manifest, store, embedder)
+        timings["calibrate"] = time.perf_counter() - t
         store.close()
         manifest.update(kb_version=KB_VERSION)
         layout.commit_generation(index_dir, gen, manifest)
@@ -262,6 +269,19 @@ def write_generation(index_dir: str | Path, change: Callable[[Store], None], *, 
         layout.abandon_generation(gen)
         raise
     return gen, manifest
+
+
+def _null_level(gen: Path, manifest: dict, store: Store, embedder) -> float:
+    """kb.ask's not-found level of the new generation (8 searches, ~1 s), kept in the
+    manifest so that a cold ``kb ask`` does not measure it again."""
+    from kb.ask import measure_null_level
+    from kb.search import Searcher
+
+    searcher = Searcher(gen, manifest, store, embedder)
+    try:
+        return round(measure_null_level(searcher), 6)
+    finally:
+        searcher.close()
 
 
 def _rounded(stages: dict[str, float]) -> dict[str, float]:

@@ -53,7 +53,8 @@ class Intent:
 @lru_cache(maxsize=1)
 def cues() -> dict:
     """The packaged cue file, parsed once."""
-    return yaml.safe_load(resources.files("kb").joinpath("data/query.yaml").read_text("utf-8"))
+    text = resources.files("kb").joinpath("data/query.yaml").read_text("utf-8")
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml: 0.17 s → ~0.02 s
 
 
 def understand(query: str, plan_keys: Iterable[str] = (), lexicon=None,
