@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from kb.search import Hit, SearchResult, Searcher
+from kb.search import Hit, SearchResult, Searcher, article_number
 from kb.segment import normalize_query
 from kb.types import Clause, Target
 
@@ -424,7 +424,7 @@ def _domain_answer(q: str, domain: str, scopes: list[PlanScope]) -> Optional[Ans
     """A 发展领域's Nth clause of a section, its counts (and last clause), or its listing."""
     multi = len({s.info.doc_id for s in scopes}) > 1
     section = next((s for s in _SECTIONS if s in q), None)
-    number = _ordinal(q)
+    number = article_number(q)  # 第8条 of a domain's section
     if section and number:
         found = [(s, c) for s in scopes for c in s.clauses
                  if c.domain == domain and c.section == section and c.number == number]
@@ -509,17 +509,6 @@ def _domain_in(q: str, clauses: list[Clause]) -> Optional[tuple[str, str]]:
     if exact:
         return max(exact, key=lambda d: len(d[1]))
     return None
-
-
-def _ordinal(q: str) -> Optional[int]:
-    m = re.search(r"第\s*([0-9]+|[一二三四五六七八九十]+)\s*条", q)
-    if not m:
-        return None
-    if m[1].isdigit():
-        return int(m[1])
-    from kb.grammars.lines import cn_number
-
-    return cn_number(m[1])
 
 
 def _hit(c: Clause) -> Hit:
