@@ -351,11 +351,23 @@ def _faiss():
     """``import faiss`` (lazy: ~0.3 s), its OpenMP threads set to sleep rather than spin
     while idle. Spinning threads fight for shared cores: a flat search over 357 vectors
     took 12-16 ms instead of 0.2 ms at load average 6 on 2 cores (docs/performance.md).
-    libgomp reads this on faiss's first import; an explicit OMP_WAIT_POLICY wins."""
+    libgomp reads this on faiss's first import; an explicit OMP_WAIT_POLICY wins.
+
+    libgomp's thread pool does not survive ``fork``: a forked child (``multiprocessing``'s
+    fork context, a pre-forking server) whose parent had run an OpenMP region hangs in its
+    own first one (seen: an ingest in a forked writer, searching for kb.ask's null level).
+    So FAISS runs single-threaded in forked children."""
+    global _FORK_HOOK
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import faiss
 
+    if not _FORK_HOOK:
+        os.register_at_fork(after_in_child=lambda: faiss.omp_set_num_threads(1))
+        _FORK_HOOK = True
     return faiss
+
+
+_FORK_HOOK = False
 
 
 def ivf_lists(n: int) -> int:

@@ -135,7 +135,7 @@ def build_search_indexes(store: Store, gen: Path, embedder=None,
     timings = {} if timings is None else timings
     embedder = embedder or load_embedder(None)
     if previous is not None and changed is not None:
-        manifest = update_search_indexes(store, gen, previous, changed, embedder, backend, timings)
+        manifest = update_search_indexes(store, gen, previous, changed, embedder, backend, timings, progress)
         if manifest is not None:
             return manifest
     from kb.retrievers import Passages, create_retriever
@@ -164,7 +164,8 @@ def build_search_indexes(store: Store, gen: Path, embedder=None,
 
 
 def update_search_indexes(store: Store, gen: Path, previous: tuple[Path, dict], changed: set[str], embedder,
-                          backend: Optional[dict], timings: dict[str, float]) -> Optional[dict]:
+                          backend: Optional[dict], timings: dict[str, float],
+                          progress: Optional[Callable[[str, int, int], None]] = None) -> Optional[dict]:
     """The manifest fields of ``gen``'s indexes derived from the ``previous`` generation's
     (directory, manifest) after the documents ``changed`` were written or removed, or None
     when a full build is needed: another backend, model or segmenter dictionary (a new
@@ -202,7 +203,7 @@ def update_search_indexes(store: Store, gen: Path, previous: tuple[Path, dict], 
     tokens = cut_with_cache(seg, texts, gen.parent)
     timings["bm25"] = time.perf_counter() - t
     t = time.perf_counter()
-    vectors = embed_with_cache(embedder, [passage_text(c) for c in fresh], gen.parent)
+    vectors = embed_with_cache(embedder, [passage_text(c) for c in fresh], gen.parent, progress)
     timings["embed"] = time.perf_counter() - t
     t = time.perf_counter()
     try:

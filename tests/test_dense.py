@@ -176,3 +176,25 @@ def test_update_goes_to_the_delta_and_is_saved_beside_the_linked_sealed_index(in
     assert again.search(fresh[0], k=5) == new.search(fresh[0], k=5) and again.ids == new.ids
     with pytest.raises(ValueError, match="vectors"):
         again.updated(["x", "y"], fresh)
+
+
+def _search_in_child(idx, q, out):
+    out.put([h.id for h in idx.search(q, k=50)])
+
+
+def test_a_forked_child_searches_after_its_parent_did(seed_clauses):
+    """libgomp's pool does not survive fork: without kb.dense's fork hook the child hangs."""
+    import multiprocessing as mp
+
+    ids = list(seed_clauses)
+    idx = DenseIndex.build(ids, char_embed([seed_clauses[i] for i in ids]), hnsw_threshold=1)
+    q = char_embed(["儿童溺水"])[0]
+    expected = [h.id for h in idx.search(q, k=50)]  # the parent runs OpenMP regions first
+    ctx = mp.get_context("fork")
+    out = ctx.Queue()
+    child = ctx.Process(target=_search_in_child, args=(idx, q, out))
+    child.start()
+    child.join(60)
+    if child.exitcode is None:
+        child.kill()
+    assert child.exitcode == 0 and out.get(timeout=5) == expected
