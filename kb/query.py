@@ -152,11 +152,20 @@ def ordinal(q: str) -> Optional[int]:
 def mentioned_indicators(q: str, indicators: Iterable[str]) -> list[str]:
     """Indicator names contained in ``q``; when none is contained whole, those sharing
     their longest part (≥ 3 characters ending in 率/比例, e.g. 近视率 for 小学生近视率)."""
-    names = sorted({i for i in indicators if i}, key=len, reverse=True)
+    names, cores = _indicator_table(tuple(indicators))
     whole = [i for i in names if i in q]
     if whole:
         return [i for i in whole if not any(i != j and i in j for j in whole)]
-    return [i for i in names if _core(i) and _core(i) in q]
+    return [i for i, core in cores if core in q]
+
+
+@lru_cache(maxsize=8)
+def _indicator_table(indicators: tuple[str, ...]) -> tuple[list[str], list[tuple[str, str]]]:
+    """(names longest first, [(name, its core)] for the names that have one), once per
+    index's indicator list: at the national size (~1,300 names) matching each query's
+    cores by regex cost 7 ms a query."""
+    names = sorted({i for i in indicators if i}, key=len, reverse=True)
+    return names, [(i, c) for i in names if (c := _core(i))]
 
 
 def _core(indicator: str) -> Optional[str]:

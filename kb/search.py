@@ -249,6 +249,9 @@ class Searcher:
         self.warm_up()
         query = (query or "")[: SETTINGS["max_query_chars"] * 4]
         intent = understand(query, self.plan_keys, self.lexicon, self.indicators, self.domains)
+        wanted = tuple(n for n in ("bm25", "dense") if mode in ("hybrid", n))
+        if not intent.text.strip():
+            wanted = tuple(n for n in wanted if n != "dense")
         intent.doc_ids = named_documents(query, self.doc_names)
         intent.families = asked_families(intent.text, [self.family(d) for d in intent.doc_ids],
                                          self.segmenter.words(intent.text))
@@ -256,13 +259,11 @@ class Searcher:
         if scope.ids is not None and not scope.ids:
             return SearchResult([], intent, message)
         tokens = self.query_tokens(query, intent)
-        depth = max(SETTINGS["candidates_per_retriever"], SETTINGS["normalisation_depth"])
-        wanted = tuple(n for n in ("bm25", "dense") if mode in ("hybrid", n))
-        if not intent.text.strip():
-            wanted = tuple(n for n in wanted if n != "dense")
+        fused = SETTINGS["candidates_per_retriever"]  # of each list; the rest only sets its score range
+        depth = max(fused, SETTINGS["normalisation_depth"])
         qvec = self.embedder.embed_queries([intent.dense_text])[0] if "dense" in wanted else None
         lists = self.retriever.search(RetrievalQuery(intent.text, tokens, qvec), depth, scope, wanted)
-        self.clauses.fetch(h.id for hits in lists.values() for h in hits)  # one query, not one per hit
+        self.clauses.fetch(h.id for hits in lists.values() for h in hits[:fused])  # one query, not one per hit
         hits = self._fuse(lists, self.fusion_weights(intent))
         self._boost(hits, intent)
         self._spread_laws(hits, intent)
