@@ -3,9 +3,10 @@ then each setting re-fused from them (issue 10: general methods only — fusion,
 
     python benchmarks/tune_stard.py --index /work/idx-national [--set weight_bm25=0.3 ...]
 
-The first pass runs ``kb.search`` in hybrid mode for every STARD question with the
+The first pass runs ``kb.search`` in each mode (bm25, dense, hybrid) for every STARD question, the
 retriever's answers and the query vectors remembered; each configuration then re-runs the
-Searcher's fusion, boosts and demotions over the remembered lists (~10 ms a question).
+Searcher's fusion, boosts and demotions over the remembered lists without the model or the
+retriever (~0.15 s a question at the national size, 100 hits each).
 Prints recall@5/10/100 and MRR@10 per configuration on the odd and the even question ids
 (choose on one half, check on the other), beside bm25 and dense alone.
 Configurations: the current SETTINGS, then each ``--set NAME=VALUE[,NAME=VALUE]`` given.
