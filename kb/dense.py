@@ -105,14 +105,13 @@ class DenseIndex:
         self.delta_ids, self.delta_vectors = delta if delta is not None else ([], np.zeros((0, self.dim), np.float32))
         self.tombstones = frozenset(tombstones)
         self._in_delta = frozenset(self.delta_ids)
-        sealed_keys = _keys(self.sealed_ids) if keys is None else np.asarray(keys, np.int64)
-        self._key = dict(zip(self.sealed_ids, sealed_keys.tolist()))  # the sealed ids' FAISS keys
+        self.sealed_keys = _keys(self.sealed_ids) if keys is None else np.asarray(keys, np.int64)
+        self._key = dict(zip(self.sealed_ids, self.sealed_keys.tolist()))  # the sealed ids' FAISS keys
         if len(self._in_delta) != len(self.delta_ids):
             raise ValueError("DenseIndex: clause ids must be unique")
         if any(c in self._key and c not in self.tombstones for c in self.delta_ids):
             raise ValueError("DenseIndex: a delta id repeats a live sealed id; tombstone the sealed one")
         self._id = {v: k for k, v in self._key.items()}
-        self._dead = np.array([self._key[c] for c in self.tombstones if c in self._key], dtype=np.int64)
         self.ids = [c for c in self.sealed_ids if c not in self.tombstones] + list(self.delta_ids)
         self._subsets: dict[tuple, tuple] = {}  # per pair of precomputed id sets: (keys, faiss selector)
 
@@ -166,9 +165,8 @@ class DenseIndex:
         keep = [i for i, c in enumerate(self.delta_ids) if c not in gone]
         sealed = set(self.sealed_ids)
         delta = ([self.delta_ids[i] for i in keep] + list(ids), np.vstack([self.delta_vectors[keep], x]))
-        return DenseIndex(self.index, self.sealed_ids, self.kind, np.array([self._key[c] for c in self.sealed_ids],
-                                                                            np.int64),
-                          delta, self.tombstones | {c for c in gone if c in sealed}, self.sealed_path)
+        return DenseIndex(self.index, self.sealed_ids, self.kind, self.sealed_keys, delta,
+                          self.tombstones | {c for c in gone if c in sealed}, self.sealed_path)
 
     def vectors(self, ids: list[str]) -> np.ndarray:
         """The stored vectors of live ``ids`` (float32 (len(ids), dim)); KeyError for another id."""
@@ -276,7 +274,7 @@ class DenseIndex:
         source = self.sealed_path.parent if self.sealed_path is not None else None
         sealed = {SEALED_FILE: lambda: _index_bytes(self.index),
                   "sealed_ids.npy": lambda: _npy_bytes(np.array(self.sealed_ids, dtype=str)),
-                  "sealed_keys.npy": lambda: _npy_bytes(np.array([self._key[c] for c in self.sealed_ids], np.int64))}
+                  "sealed_keys.npy": lambda: _npy_bytes(self.sealed_keys)}
         for name, data in sealed.items():
             if source is not None and (source / name).exists():
                 link_or_copy(source / name, directory / name)

@@ -41,14 +41,6 @@ USER_WORDS_FILE = "user_words.txt"
 JIEBA_DICT_FILE = "jieba_dict.npz"
 
 
-def corpus_sha256(clauses: list[Clause]) -> str:
-    """sha256 over (id, text) of every clause in document order."""
-    h = hashlib.sha256()
-    for c in clauses:
-        h.update(c.id.encode() + b"\0" + c.text.encode() + b"\0")
-    return h.hexdigest()
-
-
 def passage_text(c: Clause) -> str:
     """What the embedder sees for a clause: its context line, then its text.
 
@@ -235,8 +227,8 @@ def _manifest(store: Store, embedder, user_dict_hash: str, backend: dict) -> dic
 
 
 def store_corpus_sha256(store: Store) -> str:
-    """:func:`corpus_sha256` of the stored clauses, read with SQL (id and text only, in
-    document order) instead of building every Clause."""
+    """sha256 over (id, text) of every stored clause in document order, read with SQL
+    instead of building every Clause."""
     h = hashlib.sha256()
     for cid, text in store.db.execute("SELECT id, text FROM clauses ORDER BY doc_id, ord"):
         h.update(cid.encode() + b"\0" + text.encode() + b"\0")

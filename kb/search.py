@@ -217,7 +217,7 @@ class Searcher:
         store made before it was recorded, the hash over every clause."""
         recorded = self.store.meta("corpus_sha256")
         if recorded is None:
-            recorded = indexes.corpus_sha256(self.store.clauses(with_tags=False))
+            recorded = indexes.store_corpus_sha256(self.store)
         if recorded != self.manifest.get("corpus_sha256"):
             raise IndexStale("the search indexes do not match the stored clauses; rebuild them: "
                              "kb ingest --rebuild corpus/")
