@@ -132,12 +132,14 @@ def weighted(rankings: Sequence[Ranking], weights: Optional[Sequence[float]] = N
     return _sorted(table, fused)
 
 
-def diversify(ranking: Ranking, group: Callable[[str], Optional[str]], decay: float) -> list[tuple[str, float]]:
+def diversify(ranking: Ranking, group: Callable[[str], Optional[str]], decay: float,
+              cap: Optional[int] = None) -> list[tuple[str, float]]:
     """Scores of ``ranking`` (best first) where each id after the first of its group loses a
     factor ``decay`` per better-ranked id of the same group (the n-th article of one law
     scores ``decay**(n-1)`` of its own), so that one group does not fill the top of a list
     that several groups answer. ``group(id)`` None exempts an id. Returns ``(id, score)``
-    pairs re-sorted best first (stable). Raises ``ValueError`` unless 0 < decay <= 1.
+    pairs re-sorted best first (stable). ``cap``: the factor stops falling after ``cap``
+    better-ranked members (None: it never stops). Raises ``ValueError`` unless 0 < decay <= 1.
 
     >>> diversify([("a1", 1.0), ("a2", 0.9), ("b1", 0.85)], lambda i: i[0], 0.9)
     [('a1', 1.0), ('b1', 0.85), ('a2', 0.81)]
@@ -151,5 +153,30 @@ def diversify(ranking: Ranking, group: Callable[[str], Optional[str]], decay: fl
         n = seen.get(g, 0) if g is not None else 0
         if g is not None:
             seen[g] = n + 1
-        out.append((doc_id, score * decay ** n))
+        out.append((doc_id, score * decay ** (n if cap is None else min(n, cap))))
+    return sorted(out, key=lambda p: -p[1])
+
+
+def group_prior(ranking: Ranking, group: Callable[[str], Optional[str]], weight: float,
+                depth: int = 3) -> list[tuple[str, float]]:
+    """Scores of ``ranking`` (best first) mixed with their group's: ``(1 - weight) · score +
+    weight · prior``, where a group's prior is the mean of its ``depth`` best scores (absent
+    members count 0), so that the articles of a law that answers the query as a whole rise
+    together (a document prior, as in hierarchical statute retrieval). ``group(id)`` None
+    keeps an id's own score. Returns ``(id, score)`` pairs re-sorted best first (stable).
+    Raises ``ValueError`` unless 0 <= weight <= 1 and depth >= 1.
+
+    >>> group_prior([("a1", 1.0), ("b1", 0.875), ("b2", 0.75)], lambda i: i[0], 0.5, depth=2)
+    [('b1', 0.84375), ('b2', 0.78125), ('a1', 0.75)]
+    """
+    if not 0 <= weight <= 1 or depth < 1:
+        raise ValueError(f"group_prior: need 0 <= weight <= 1 and depth >= 1, got {weight}, {depth}")
+    best: dict[str, list[float]] = {}
+    for doc_id, score in ranking:
+        g = group(doc_id)
+        if g is not None and len(best.setdefault(g, [])) < depth:
+            best[g].append(float(score))
+    prior = {g: sum(v) / depth for g, v in best.items()}
+    out = [(d, (1 - weight) * s + weight * prior[group(d)]) if group(d) is not None else (d, s)
+           for d, s in ranking]
     return sorted(out, key=lambda p: -p[1])

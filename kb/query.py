@@ -49,6 +49,11 @@ class Intent:
         colloquial words (老公打老婆 → … 丈夫 妻子 家庭暴力)."""
         return " ".join([self.text, *self.expansions]) if self.expansions else self.text
 
+    @property
+    def reads_tags(self) -> bool:
+        """Whether ranking reads the candidates' tags: a department, year or indicator boost."""
+        return bool(self.departments or self.years or self.indicators)
+
 
 @lru_cache(maxsize=1)
 def cues() -> dict:

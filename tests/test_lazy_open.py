@@ -31,7 +31,8 @@ def test_search_fetches_only_its_candidates(mixed):
     from kb.search import SETTINGS
 
     depth = max(SETTINGS["candidates_per_retriever"], SETTINGS.get("normalisation_depth", 0))
-    assert 0 < len(table._lru) <= 2 * depth  # at most the two candidate lists
+    assert 0 < len(table._light) <= 2 * depth  # candidates, read for ranking only
+    assert len(table._lru) == 5  # whole clauses: the k returned
     assert len(table) == mixed.store.count("clauses") == 357 + 38  # the seed and the law
     top = result.hits[0].clause
     assert top.doc_id == "fanjiatingbaolifa-2015-12-27" and top.label
@@ -88,3 +89,21 @@ def test_repeated_query_embeds_once(mixed):
     assert emb.misses == misses + 1 and emb.hits >= 1
     assert [h.clause.id for h in first.hits] == [h.clause.id for h in again.hits]
     assert QueryCache(emb.inner, size=1).embed_queries([]).shape == (0, emb.dim)
+
+
+def test_hits_are_whole_clauses_though_candidates_are_read_partly(mixed):
+    """Ranking reads candidates without their path or tags (ClauseTable.for_ranking); the k
+    returned carry both: 反家庭暴力法 第二十三条 with its path, the seed's 妇女与健康 clauses their
+    department tags."""
+    table = mixed.searcher.clauses
+    table._lru.clear()
+    hits = mixed.search("人身安全保护令 申请", k=3).hits
+    assert all(h.clause.path and h.clause.short_path for h in hits)
+    light = table._light[hits[0].clause.id]
+    assert light.path == [] and light.text == hits[0].clause.text
+    tagged = mixed.search("卫生健康 妇女 健康", k=5).hits  # no department named: candidates untagged
+    stored = {h.clause.id: mixed.store.clause(h.clause.id) for h in tagged}
+    assert [h.clause.departments for h in tagged] == [stored[h.clause.id].departments for h in tagged]
+    assert any(d.name == "区卫生健康局" for h in tagged for d in h.clause.departments)
+    partial = table.for_ranking([hits[0].clause.id, "no-such-clause"], tags=True)
+    assert list(partial) == [hits[0].clause.id]
