@@ -267,14 +267,14 @@ class DenseIndex:
         ``delta.npz`` (delta ids, vectors and tombstones) and ``meta.json``, each atomically.
         Returns the meta file's path."""
         from kb.layout import link_or_copy, write_atomic
-        from kb.sparse import _npy_bytes, atomic_savez
+        from kb.layout import atomic_savez, npy_bytes
 
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         source = self.sealed_path.parent if self.sealed_path is not None else None
         sealed = {SEALED_FILE: lambda: _index_bytes(self.index),
-                  "sealed_ids.npy": lambda: _npy_bytes(np.array(self.sealed_ids, dtype=str)),
-                  "sealed_keys.npy": lambda: _npy_bytes(self.sealed_keys)}
+                  "sealed_ids.npy": lambda: npy_bytes(np.array(self.sealed_ids, dtype=str)),
+                  "sealed_keys.npy": lambda: npy_bytes(self.sealed_keys)}
         for name, data in sealed.items():
             if source is not None and (source / name).exists():
                 link_or_copy(source / name, directory / name)

@@ -132,6 +132,31 @@ def write_atomic(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+def npy_bytes(array) -> bytes:
+    """The ``.npy`` file of a numpy array (contiguous, no pickles), for :func:`write_atomic`."""
+    import io
+
+    import numpy as np
+
+    buf = io.BytesIO()
+    np.save(buf, np.ascontiguousarray(array), allow_pickle=False)
+    return buf.getvalue()
+
+
+def atomic_savez(path: Path, arrays: dict[str, Any]) -> Path:
+    """``np.savez`` of ``arrays`` (name → numpy array) written atomically (:func:`write_atomic`:
+    temp file, fsync, ``os.replace``) with the usual permissions, so a server running as
+    another user can read an index an admin built. Returns ``path``."""
+    import io
+
+    import numpy as np
+
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    write_atomic(path, buf.getvalue())
+    return path
+
+
 def link_or_copy(source: Path, target: Path) -> None:
     """Put ``source`` at ``target`` as a hard link (replacing ``target`` atomically), or a
     copy when the two are on different file systems. For the sealed segments of the search

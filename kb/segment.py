@@ -234,7 +234,7 @@ class Segmenter:
         import jieba
         import numpy as np
 
-        from kb.sparse import atomic_savez
+        from kb.layout import atomic_savez
 
         self.warm_up()
         tok = self._tokenizer

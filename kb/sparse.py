@@ -258,7 +258,7 @@ class SparseIndex:
         """Write the index into ``directory`` (files in the module docstring), each file
         atomically; the sealed files are hard-linked from where they were loaded when
         possible (copied across file systems). Returns the meta file's path."""
-        from kb.layout import link_or_copy, write_atomic
+        from kb.layout import atomic_savez, link_or_copy, npy_bytes, write_atomic
 
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
@@ -268,7 +268,7 @@ class SparseIndex:
             if source is not None and source.exists():
                 link_or_copy(source, target)
             else:
-                write_atomic(target, _npy_bytes(self.sealed.arrays()[name]))
+                write_atomic(target, npy_bytes(self.sealed.arrays()[name]))
         atomic_savez(directory / DELTA_FILE, dict(self.delta.arrays(), tf=_or_empty(self.delta.tf),
                                                   tombstones=np.array(sorted(self.tombstones), dtype=str)
                                                   if self.tombstones else np.array([], dtype="<U1")))
@@ -362,25 +362,3 @@ def lucene_weights(ids: list[str], token_lists: list[list[str]], sealed: Segment
 
 def _or_empty(a: Optional[np.ndarray]) -> np.ndarray:
     return np.zeros(0, np.float32) if a is None else a
-
-
-def _npy_bytes(array: np.ndarray) -> bytes:
-    import io
-
-    buf = io.BytesIO()
-    np.save(buf, np.ascontiguousarray(array), allow_pickle=False)
-    return buf.getvalue()
-
-
-def atomic_savez(path: Path, arrays: dict[str, np.ndarray]) -> Path:
-    """``np.savez`` written atomically (``kb.layout.write_atomic``: temp file, fsync,
-    ``os.replace``) with the usual permissions, so a server running as another user can
-    read an index an admin built."""
-    import io
-
-    from kb.layout import write_atomic
-
-    buf = io.BytesIO()
-    np.savez(buf, **arrays)
-    write_atomic(path, buf.getvalue())
-    return path

@@ -139,7 +139,7 @@ def test_reads_format_1(index, segmenter, tmp_path):
 
     import numpy as np
 
-    from kb.sparse import atomic_savez
+    from kb.layout import atomic_savez
 
     vocab = {str(t): int(c) for t, c in zip(index.sealed.terms.tolist(), index.sealed.cols.tolist())}
     atomic_savez(tmp_path / "sparse.npz", dict(
