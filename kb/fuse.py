@@ -55,13 +55,12 @@ def _table(rankings: Sequence[Ranking]) -> dict[str, list]:
 
 def _sorted(table: dict[str, list], fused: dict[str, float]) -> list[Fused]:
     """Best first; ties broken by the best rank in any source, then first appearance."""
-    order = {doc_id: i for i, doc_id in enumerate(table)}
-
-    def key(doc_id: str):
-        best_rank = min(r for r in table[doc_id][0] if r is not None)
-        return (-fused[doc_id], best_rank, order[doc_id])
-
-    return [Fused(d, fused[d], tuple(table[d][0]), tuple(table[d][1])) for d in sorted(fused, key=key)]
+    keyed = []
+    for order, (doc_id, (ranks, _)) in enumerate(table.items()):
+        if doc_id in fused:
+            keyed.append((-fused[doc_id], min(r for r in ranks if r is not None), order, doc_id))
+    keyed.sort()
+    return [Fused(d, fused[d], tuple(table[d][0]), tuple(table[d][1])) for _, _, _, d in keyed]
 
 
 def rrf(rankings: Sequence[Ranking], k: int = 60,
@@ -119,16 +118,26 @@ def weighted(rankings: Sequence[Ranking], weights: Optional[Sequence[float]] = N
     0.5
     """
     w = _weights(rankings, weights)
-    table = _table([r[:fuse_depth] if fuse_depth else r for r in rankings])
-    fused = dict.fromkeys(table, 0.0)
+    if normalisation not in NORMALISATIONS:
+        raise ValueError(f"normalisation must be one of {NORMALISATIONS}, got {normalisation!r}")
+    n = len(rankings)
+    table: dict[str, list] = {}  # id → [ranks per source, raw scores per source], as _table
+    fused: dict[str, float] = {}
     for s, ranking in enumerate(rankings):
-        returned = list(dict.fromkeys(d for d, _ in ranking))
-        first = {}
-        for d, score in ranking:
-            first.setdefault(d, float(score))
-        for d, v in zip(returned, normalise([first[d] for d in returned], normalisation)):
-            if d in table and table[d][0][s] is not None:
-                fused[d] += w[s] * v
+        first: dict[str, tuple[int, float]] = {}  # id → (1-based rank, raw score) of its first place
+        for rank, (d, score) in enumerate(ranking, start=1):
+            if d not in first:
+                first[d] = (rank, float(score))
+        raw = [v for _, v in first.values()]
+        for (d, (rank, score)), v in zip(first.items(), normalise(raw, normalisation)):
+            if fuse_depth and rank > fuse_depth:
+                break
+            entry = table.get(d)
+            if entry is None:
+                entry = table[d] = [[None] * n, [None] * n]
+                fused[d] = 0.0
+            entry[0][s], entry[1][s] = rank, score
+            fused[d] += w[s] * v
     return _sorted(table, fused)
 
 

@@ -55,9 +55,16 @@ SETTINGS: dict[str, Any] = {
     "law_factor_unasked": 0.6,         # law articles when the query speaks of no law
     "plan_factor_law_asked": 0.5,      # plan clauses when it speaks of law and not of plans
     "law_repeat_decay": 0.9,           # each further article of one law, when the query names no law
-    "law_repeat_cap": None,            # … falling no further after this many (None: no floor)
-    "law_prior_weight": 0.0,           # share of a law's prior in its articles' scores (kb.fuse.group_prior)
-    "law_prior_depth": 3,              # … the prior: mean of the law's best this many scores
+    # … falling no further after the 4th (0.9⁴ = 0.66): the top stays spread across laws, but
+    # deep in the list one law's many relevant articles (民法典) are not pushed out of the 100.
+    # STARD hybrid (1,235 questions, docs/evaluation.md) recall@100 0.750 / 0.717 → 0.774 /
+    # 0.740 on odd / even ids, R@5, R@10, MRR unchanged; both dev sets unchanged (cap 2: law R@5 0.892).
+    "law_repeat_cap": 4,
+    # A law prior (kb.fuse.group_prior): an article's score mixed with the mean of its law's 3
+    # best. Off: on STARD 0.3 (with decay 1.0) lifts recall@100 to 0.796 / 0.774 but drops the
+    # law dev set's R@5 to 0.846 (docs/evaluation.md); for a law-only national portal, not the default.
+    "law_prior_weight": 0.0,
+    "law_prior_depth": 3,
     "max_query_chars": 512,
     "max_k": 100,
     "query_cache_size": 1024,          # query vectors remembered (kb.embed.QueryCache)
@@ -272,7 +279,9 @@ class Searcher:
         self._boost(hits, intent)
         self._spread_laws(hits, intent)
         hits.sort(key=lambda h: (-h.score, h.clause.doc_id, h.clause.ord))
-        hits = demote_versions(demote_duplicates(hits), self.documents)[:k]
+        versioned = any(h.clause.doc_id in self.titled_alike for h in hits)
+        hits = demote_duplicates(hits, None if versioned else k)
+        hits = (demote_versions(hits, self.documents, self.titled_alike) if versioned else hits)[:k]
         tagged = self.clauses.fetch(h.clause.id for h in hits)
         for h in hits:
             h.clause = tagged.get(h.clause.id, h.clause)
@@ -345,10 +354,26 @@ class Searcher:
                     factor += SETTINGS["boost_named_article"]
             h.score *= factor * self.family_factor(c, intent)
 
+    @property
+    def titled_alike(self) -> frozenset[str]:
+        """Ids of the documents whose short title another document shares (the versions of
+        one law, kb.versions): the only ones ``demote_versions`` has to look at."""
+        found = self.__dict__.get("_titled_alike")
+        if found is None:
+            by_title: dict[str, list[str]] = {}
+            for d, row in self.documents.items():
+                if row.get("short_title"):
+                    by_title.setdefault(row["short_title"], []).append(d)
+            found = self._titled_alike = frozenset(d for ids in by_title.values() if len(ids) > 1 for d in ids)
+        return found
+
     def family(self, doc_id: str) -> str:
         """A document's family: "law" for laws and regulations (kb.grammars.law), else its
         grammar ("plan" for the plans and their notice)."""
-        return self.documents.get(doc_id, {}).get("grammar") or "plan"
+        family = self.__dict__.get("_families")
+        if family is None:  # per document, once: ranking asks for every candidate
+            family = self._families = {d: row.get("grammar") or "plan" for d, row in self.documents.items()}
+        return family.get(doc_id, "plan")
 
     def family_factor(self, c: Clause, intent: Intent) -> float:
         """Weight of ``c``'s document family for this query: a law article scores
@@ -473,27 +498,34 @@ class Searcher:
         return cache[doc_ids]
 
 
-def demote_duplicates(hits: list[Hit]) -> list[Hit]:
+def demote_duplicates(hits: list[Hit], enough: Optional[int] = None) -> list[Hit]:
     """Move a hit whose text repeats a better hit's text (a clause identical in both
-    plans, e.g. 组织实施 3) behind the distinct ones, so that it does not take a slot."""
+    plans, e.g. 组织实施 3) behind the distinct ones, so that it does not take a slot.
+    ``enough``: stop once that many distinct hits lead (a search cut to its k); the hits
+    not looked at follow unchanged."""
     seen: set[str] = set()
     first, later = [], []
-    for h in hits:
+    for n, h in enumerate(hits):
+        if enough is not None and len(first) >= enough:
+            return first + later + hits[n:]
         key = "".join(h.clause.text.split())
         (later if key in seen else first).append(h)
         seen.add(key)
     return first + later
 
 
-def demote_versions(hits: list[Hit], documents: dict[str, dict[str, Any]]) -> list[Hit]:
+def demote_versions(hits: list[Hit], documents: dict[str, dict[str, Any]],
+                    titled_alike: Optional[frozenset[str]] = None) -> list[Hit]:
     """Keep one version of an article in the ranking (kb.versions): when two versions of one
     article (same document short title + label, e.g. 妇女权益保障法 第四十八条 of 2018 and of
     2022, and texts that are versions of each other, see ``same_article``) are both hit, the
     current version takes the better of their places and the other moves behind the rest,
     so that two versions never both fill the top k. A label that a revision gave to another
     text (the 2018 第三十八条 on 生命健康权 is the 2022 第二十一条; the 2022 第三十八条 is
-    another article) is not a version: each keeps its own place."""
-    keys = _version_keys(hits, documents)
+    another article) is not a version: each keeps its own place. Only the articles of
+    documents whose short title another document shares can have versions
+    (``titled_alike``, as ``Searcher.titled_alike`` gives them; None: look at every hit)."""
+    keys = _version_keys(hits, documents, titled_alike)
     groups: dict[tuple, list[Hit]] = {}
     for h, key in zip(hits, keys):
         groups.setdefault(key, []).append(h)
@@ -509,13 +541,17 @@ def demote_versions(hits: list[Hit], documents: dict[str, dict[str, Any]]) -> li
     return first + later
 
 
-def _version_keys(hits: list[Hit], documents: dict[str, dict[str, Any]]) -> list[tuple]:
+def _version_keys(hits: list[Hit], documents: dict[str, dict[str, Any]],
+                  titled_alike: Optional[frozenset[str]] = None) -> list[tuple]:
     """Per hit: (short title, label, n) where n numbers the texts under one title + label
     that are not versions of each other (``same_article``); (None, clause id) for a hit
     that is not a law article."""
     heads: dict[tuple, list[Clause]] = {}
     out = []
     for h in hits:
+        if titled_alike is not None and h.clause.doc_id not in titled_alike:
+            out.append((None, h.clause.id))
+            continue
         key = _article_key(h, documents)
         if key[0] is None:
             out.append(key)
