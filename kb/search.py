@@ -313,7 +313,7 @@ class Searcher:
 
         names = list(lists)
         weights = [weights_by_name.get(n, 1.0) for n in names]  # "hybrid": a backend's own fused list
-        rankings = [[(h.id, h.score) for h in lists[n]] for n in names]
+        rankings = [lists[n] for n in names]  # (id, score) pairs: Ranked, SparseHit, DenseHit
         if SETTINGS["fusion"] == "rrf":
             top = [r[:SETTINGS["candidates_per_retriever"]] for r in rankings]
             fused = fuse.rrf(top, k=SETTINGS["rrf_k"], weights=weights)

@@ -99,11 +99,11 @@ class EmbeddedRetriever:
                lists: tuple[str, ...] = LISTS) -> dict[str, list[Ranked]]:
         """BM25 over ``query.tokens`` and/or FAISS over ``query.vector``, limited to
         ``scope.ids`` and without ``scope.excluded``."""
-        out: dict[str, list[Ranked]] = {}
+        out: dict[str, list[Ranked]] = {}  # SparseHit and DenseHit are Ranked-shaped: (id, score)
         if "bm25" in lists:
-            out["bm25"] = [Ranked(*h) for h in self.sparse.search(query.tokens, k, scope.ids, scope.excluded)]
+            out["bm25"] = self.sparse.search(query.tokens, k, scope.ids, scope.excluded)
         if "dense" in lists and query.vector is not None:
-            out["dense"] = [Ranked(*h) for h in self.dense.search(query.vector, k, scope.ids, scope.excluded)]
+            out["dense"] = self.dense.search(query.vector, k, scope.ids, scope.excluded)
         return out
 
     def close(self) -> None:
