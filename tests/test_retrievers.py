@@ -288,3 +288,32 @@ def test_cli_bad_backend_fails_before_parsing(tmp_path):
     assert result.exit_code == 1
     assert "unknown backend 'faiss'; use one of embedded, milvus" in result.output
     assert not (tmp_path / "i" / "manifest.json").exists()
+
+
+def _hybrid_in_child(kb, query, out):
+    lists = kb.searcher.retriever.search(query, 20)
+    out.put({n: [h.id for h in hits] for n, hits in lists.items()})
+
+
+def test_embedded_lists_are_those_of_each_index_and_survive_fork(embedded_kb, fake_embedder):
+    """Both lists at once (FAISS on a pool thread beside BM25) are exactly each index alone;
+    a forked child (a ``kb serve`` worker) gets its own pool instead of the parent's dead threads."""
+    import multiprocessing as mp
+
+    retriever = embedded_kb.searcher.retriever
+    query = RetrievalQuery("预防和控制儿童溺水", ["预防", "控制", "儿童", "溺水"],
+                           fake_embedder.embed_queries(["预防和控制儿童溺水"])[0])
+    both = retriever.search(query, 20)
+    assert both["bm25"] == retriever.search(query, 20, lists=("bm25",))["bm25"]
+    assert both["dense"] == retriever.search(query, 20, lists=("dense",))["dense"]
+    top = embedded_kb.searcher.clauses[both["bm25"][0].id]
+    assert top.short_path == "儿童/儿童安全/策略措施/3" and "溺水" in top.text
+    ctx = mp.get_context("fork")
+    out = ctx.Queue()
+    child = ctx.Process(target=_hybrid_in_child, args=(embedded_kb, query, out))
+    child.start()
+    child.join(60)
+    if child.exitcode is None:
+        child.kill()
+    assert child.exitcode == 0
+    assert out.get(timeout=5) == {n: [h.id for h in hits] for n, hits in both.items()}
