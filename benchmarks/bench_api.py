@@ -25,7 +25,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -64,43 +63,17 @@ def rss_mb(pid: int) -> dict:
             if f in fields}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def kb_serve(index: Path, timeout_s: float = 120) -> Iterator[tuple[str, int]]:
-    """Run ``kb serve`` on a free loopback port; yields its base URL and process id."""
-    port = free_port()
-    exe = Path(sys.executable).with_name("kb")
+    """Run ``kb serve`` on a free loopback port (api.launch); yields its base URL and process id."""
+    from api.launch import ServerDidNotStart, serve
+
     env = {k: v for k, v in os.environ.items() if k not in ("KB_ADMIN_TOKEN", "KB_CORS_ORIGINS")}
-    proc = subprocess.Popen([str(exe) if exe.exists() else "kb", "serve", "--host", "127.0.0.1",
-                             "--port", str(port), "--index", str(index)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + timeout_s
-        while not _healthy(base):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise SystemExit(f"kb serve did not start: {proc.stderr.read().decode('utf-8', 'replace')}")
-            time.sleep(0.2)
-        yield base, proc.pid
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
-def _healthy(base: str) -> bool:
-    try:
-        return httpx.get(f"{base}/health", timeout=2).status_code == 200
-    except httpx.TransportError:
-        return False
+        with serve(index, env, timeout_s=timeout_s) as (base, proc):
+            yield base, proc.pid
+    except ServerDidNotStart as e:
+        raise SystemExit(str(e))
 
 
 async def run_level(base: str, clients: int, seconds: float, qs: list[str]) -> dict:

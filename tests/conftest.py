@@ -202,11 +202,9 @@ def kb_cli_with_fake_embedder(*args: str) -> list[str]:
 # ---------------------------------------------------------------------- one `kb serve` per session
 def free_port() -> int:
     """A free TCP port on the loopback interface."""
-    import socket
+    from api.launch import free_port as port
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return port()
 
 
 @pytest.fixture(scope="session")
@@ -221,40 +219,17 @@ def kb_server(corpus_index, tmp_path_factory, portal_port):
     """Base URL of ONE `kb serve` subprocess over ``corpus_index`` for the whole session
     (the browser tests and anything that needs a real server), on a free loopback port,
     CORS open to ``portal_port`` only, without an admin token."""
-    import subprocess
-    import sys
-    import time
+    from api.launch import ServerDidNotStart, serve
 
-    import httpx
-
-    port = free_port()
-    exe = Path(sys.executable).with_name("kb")
-    cmd = [str(exe) if exe.exists() else "kb", "serve", "--host", "127.0.0.1", "--port", str(port),
-           "--index", str(corpus_index)]
     env = dict(os.environ, KB_CORS_ORIGINS=f"http://127.0.0.1:{portal_port}")
     env.pop("KB_ADMIN_TOKEN", None)
     log = tmp_path_factory.mktemp("serve") / "serve.log"
     with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"kb serve did not start:\n{log.read_text('utf-8', 'replace')}")
-            time.sleep(0.2)
-        yield base
-    finally:
-        proc.terminate()
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+            with serve(corpus_index, env, out) as (base, _):
+                yield base
+        except ServerDidNotStart:
+            pytest.fail(f"kb serve did not start:\n{log.read_text('utf-8', 'replace')}")
 
 
 # Debian's chromium, driven by Playwright (never Playwright's own browser download).
