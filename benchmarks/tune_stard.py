@@ -28,7 +28,8 @@ def parse_set(text: str) -> dict:
     out = {}
     for part in text.split(","):
         name, value = part.split("=", 1)
-        out[name.strip()] = value if not value.replace(".", "", 1).isdigit() else float(value)
+        value = value.strip()
+        out[name.strip()] = None if value == "None" else float(value) if value.replace(".", "", 1).isdigit() else value
     return out
 
 
