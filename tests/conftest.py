@@ -200,6 +200,28 @@ def kb_cli_with_fake_embedder(*args: str) -> list[str]:
 
 
 # ---------------------------------------------------------------------- one `kb serve` per session
+def _child_main(fn, args, out):
+    out.put(fn(*args))
+
+
+def in_forked_child(fn, *args, timeout: float = 60):
+    """``fn(*args)`` in a forked child process (as a ``kb serve`` worker or a forked writer
+    runs): its return value, or AssertionError when the child hangs past ``timeout``
+    seconds (then killed) or fails. ``fn`` must be a module-level function."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    out = ctx.Queue()
+    child = ctx.Process(target=_child_main, args=(fn, args, out))
+    child.start()
+    child.join(timeout)
+    if child.exitcode is None:
+        child.kill()
+        raise AssertionError(f"the forked child hung for {timeout} s")
+    assert child.exitcode == 0, f"the forked child exited with {child.exitcode}"
+    return out.get(timeout=5)
+
+
 def free_port() -> int:
     """A free TCP port on the loopback interface."""
     from api.launch import free_port as port

@@ -9,6 +9,7 @@ import pytest
 import kb.dense
 from kb.dense import DenseIndex, key_of
 from kb.errors import IndexMissing, IndexStale
+from tests.conftest import in_forked_child
 
 DIM = 64
 
@@ -178,23 +179,14 @@ def test_update_goes_to_the_delta_and_is_saved_beside_the_linked_sealed_index(in
         again.updated(["x", "y"], fresh)
 
 
-def _search_in_child(idx, q, out):
-    out.put([h.id for h in idx.search(q, k=50)])
+def _search_ids(idx, q):
+    return [h.id for h in idx.search(q, k=50)]
 
 
 def test_a_forked_child_searches_after_its_parent_did(seed_clauses):
     """libgomp's pool does not survive fork: without kb.dense's fork hook the child hangs."""
-    import multiprocessing as mp
-
     ids = list(seed_clauses)
     idx = DenseIndex.build(ids, char_embed([seed_clauses[i] for i in ids]), hnsw_threshold=1)
     q = char_embed(["儿童溺水"])[0]
-    expected = [h.id for h in idx.search(q, k=50)]  # the parent runs OpenMP regions first
-    ctx = mp.get_context("fork")
-    out = ctx.Queue()
-    child = ctx.Process(target=_search_in_child, args=(idx, q, out))
-    child.start()
-    child.join(60)
-    if child.exitcode is None:
-        child.kill()
-    assert child.exitcode == 0 and out.get(timeout=5) == expected
+    expected = _search_ids(idx, q)  # the parent runs OpenMP regions first
+    assert in_forked_child(_search_ids, idx, q) == expected

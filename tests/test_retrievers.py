@@ -15,7 +15,7 @@ from kb.build import reindex
 from kb.errors import IndexStale, KbError
 from kb.retrievers import Passages, RetrievalQuery, Scope, backend_config, open_retriever
 from kb.retrievers.milvus import MilvusRetriever, filter_expression
-from tests.conftest import kb_cli_with_fake_embedder
+from tests.conftest import in_forked_child, kb_cli_with_fake_embedder
 
 
 @pytest.fixture(scope="module")
@@ -290,16 +290,13 @@ def test_cli_bad_backend_fails_before_parsing(tmp_path):
     assert not (tmp_path / "i" / "manifest.json").exists()
 
 
-def _hybrid_in_child(kb, query, out):
-    lists = kb.searcher.retriever.search(query, 20)
-    out.put({n: [h.id for h in hits] for n, hits in lists.items()})
+def _hybrid_lists(kb, query):
+    return {n: [h.id for h in hits] for n, hits in kb.searcher.retriever.search(query, 20).items()}
 
 
 def test_embedded_lists_are_those_of_each_index_and_survive_fork(embedded_kb, fake_embedder):
     """Both lists at once (FAISS on a pool thread beside BM25) are exactly each index alone;
     a forked child (a ``kb serve`` worker) gets its own pool instead of the parent's dead threads."""
-    import multiprocessing as mp
-
     retriever = embedded_kb.searcher.retriever
     query = RetrievalQuery("预防和控制儿童溺水", ["预防", "控制", "儿童", "溺水"],
                            fake_embedder.embed_queries(["预防和控制儿童溺水"])[0])
@@ -308,12 +305,4 @@ def test_embedded_lists_are_those_of_each_index_and_survive_fork(embedded_kb, fa
     assert both["dense"] == retriever.search(query, 20, lists=("dense",))["dense"]
     top = embedded_kb.searcher.clauses[both["bm25"][0].id]
     assert top.short_path == "儿童/儿童安全/策略措施/3" and "溺水" in top.text
-    ctx = mp.get_context("fork")
-    out = ctx.Queue()
-    child = ctx.Process(target=_hybrid_in_child, args=(embedded_kb, query, out))
-    child.start()
-    child.join(60)
-    if child.exitcode is None:
-        child.kill()
-    assert child.exitcode == 0
-    assert out.get(timeout=5) == {n: [h.id for h in hits] for n, hits in both.items()}
+    assert in_forked_child(_hybrid_lists, embedded_kb, query) == {n: [h.id for h in hits] for n, hits in both.items()}
