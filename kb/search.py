@@ -58,7 +58,7 @@ SETTINGS: dict[str, Any] = {
     # … falling no further after the 3rd (0.9³ = 0.73): the top stays spread across laws, but
     # deep in the list one law's many relevant articles (民法典) are not pushed out of the 100.
     # STARD hybrid (1,235 questions, odd / even ids, docs/evaluation.md): no cap → 3: recall@10
-    # 0.556 / 0.543 → 0.559 / 0.546, recall@100 0.751 / 0.718 → 0.778 / 0.745, R@5 and MRR
+    # 0.555 / 0.540 → 0.559 / 0.546, recall@100 0.750 / 0.720 → 0.778 / 0.745, R@5 and MRR
     # unchanged; both dev sets unchanged (cap 2: law R@5 0.892; cap 6: STARD R@100 0.774 / 0.738).
     "law_repeat_cap": 3,
     # A law prior (kb.fuse.group_prior): an article's score mixed with the mean of its law's 3
@@ -423,12 +423,13 @@ class Searcher:
 
     # ------------------------------------------------------------------ filters
     def scope_of(self, f: Filters) -> tuple[Scope, Optional[str]]:
-        """:meth:`make_scope`, kept per distinct filters (the index does not change under a
-        searcher): the default filter cost ~1.4 ms a query at the national size."""
+        """:meth:`make_scope`, kept for the last 32 distinct filters (the index does not change
+        under a searcher): the default filter cost ~1.4 ms a query at the national size. A
+        scope may hold tens of thousands of clause ids (~2 MB), hence the small bound."""
         key = tuple(vars(f).items())
         cache = self.__dict__.setdefault("_scopes", {})
         if key not in cache:
-            if len(cache) >= 256:
+            if len(cache) >= 32:
                 cache.clear()
             cache[key] = self.make_scope(f)
         return cache[key]
