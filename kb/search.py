@@ -280,9 +280,9 @@ class Searcher:
         self._boost(hits, intent)
         self._spread_laws(hits, intent)
         hits.sort(key=lambda h: (-h.score, h.clause.doc_id, h.clause.ord))
-        versioned = any(h.clause.doc_id in self.titled_alike for h in hits)
+        versioned = any(h.clause.doc_id in self.versioned for h in hits)
         hits = demote_duplicates(hits, None if versioned else k)
-        hits = (demote_versions(hits, self.documents, self.titled_alike) if versioned else hits)[:k]
+        hits = (demote_versions(hits, self.documents, self.versioned) if versioned else hits)[:k]
         tagged = self.clauses.fetch(h.clause.id for h in hits)
         for h in hits:
             h.clause = tagged.get(h.clause.id, h.clause)
@@ -356,16 +356,14 @@ class Searcher:
             h.score *= factor * self.family_factor(c, intent)
 
     @property
-    def titled_alike(self) -> frozenset[str]:
-        """Ids of the documents whose short title another document shares (the versions of
-        one law, kb.versions): the only ones ``demote_versions`` has to look at."""
-        found = self.__dict__.get("_titled_alike")
+    def versioned(self) -> frozenset[str]:
+        """Ids of the documents that have another version (kb.versions: a superseded one and
+        the one that supersedes it): the only ones ``demote_versions`` has to look at. Not
+        民法典's seven 编, which share a short title but are parts, not versions."""
+        found = self.__dict__.get("_versioned")
         if found is None:
-            by_title: dict[str, list[str]] = {}
-            for d, row in self.documents.items():
-                if row.get("short_title"):
-                    by_title.setdefault(row["short_title"], []).append(d)
-            found = self._titled_alike = frozenset(d for ids in by_title.values() if len(ids) > 1 for d in ids)
+            pairs = [(d, row["superseded_by"]) for d, row in self.documents.items() if row.get("superseded_by")]
+            found = self._versioned = frozenset(d for pair in pairs for d in pair)
         return found
 
     def family(self, doc_id: str) -> str:
@@ -531,7 +529,7 @@ def demote_duplicates(hits: list[Hit], enough: Optional[int] = None) -> list[Hit
 
 
 def demote_versions(hits: list[Hit], documents: dict[str, dict[str, Any]],
-                    titled_alike: Optional[frozenset[str]] = None) -> list[Hit]:
+                    versioned: Optional[frozenset[str]] = None) -> list[Hit]:
     """Keep one version of an article in the ranking (kb.versions): when two versions of one
     article (same document short title + label, e.g. 妇女权益保障法 第四十八条 of 2018 and of
     2022, and texts that are versions of each other, see ``same_article``) are both hit, the
@@ -539,9 +537,9 @@ def demote_versions(hits: list[Hit], documents: dict[str, dict[str, Any]],
     so that two versions never both fill the top k. A label that a revision gave to another
     text (the 2018 第三十八条 on 生命健康权 is the 2022 第二十一条; the 2022 第三十八条 is
     another article) is not a version: each keeps its own place. Only the articles of
-    documents whose short title another document shares can have versions
-    (``titled_alike``, as ``Searcher.titled_alike`` gives them; None: look at every hit)."""
-    keys = _version_keys(hits, documents, titled_alike)
+    ``versioned`` documents are looked at (``Searcher.versioned``: those with another
+    version; None: every hit)."""
+    keys = _version_keys(hits, documents, versioned)
     groups: dict[tuple, list[Hit]] = {}
     for h, key in zip(hits, keys):
         groups.setdefault(key, []).append(h)
@@ -558,14 +556,14 @@ def demote_versions(hits: list[Hit], documents: dict[str, dict[str, Any]],
 
 
 def _version_keys(hits: list[Hit], documents: dict[str, dict[str, Any]],
-                  titled_alike: Optional[frozenset[str]] = None) -> list[tuple]:
+                  versioned: Optional[frozenset[str]] = None) -> list[tuple]:
     """Per hit: (short title, label, n) where n numbers the texts under one title + label
     that are not versions of each other (``same_article``); (None, clause id) for a hit
     that is not a law article."""
     heads: dict[tuple, list[Clause]] = {}
     out = []
     for h in hits:
-        if titled_alike is not None and h.clause.doc_id not in titled_alike:
+        if versioned is not None and h.clause.doc_id not in versioned:
             out.append((None, h.clause.id))
             continue
         key = _article_key(h, documents)

@@ -156,3 +156,14 @@ def test_two_versions_of_one_article_never_both_fill_the_top_k(versions_index, f
                    for i, a in enumerate(top10) for b in top10[i + 1:])
     assert len({h.clause.label for h in hits}) < len(hits)  # renumbered articles of both versions are both there
     kb.close()
+
+
+def test_only_documents_with_another_version_are_looked_at_for_versions(versions_index, fake_embedder):
+    """Searcher.versioned: the 2018 and 2022 妇女权益保障法, not the seed; parts that merely
+    share a short title (民法典's 编) are not versions (kb.versions keys on the full title)."""
+    from kb.base import KnowledgeBase
+
+    kb = KnowledgeBase.open(versions_index, embedder=fake_embedder)
+    kb.warm_up()
+    assert kb.searcher.versioned == {"funvquanyibaozhangfa-2018-10-26", "funvquanyibaozhangfa-2022-10-30"}
+    kb.close()
