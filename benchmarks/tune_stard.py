@@ -29,7 +29,8 @@ def parse_set(text: str) -> dict:
     for part in text.split(","):
         name, value = part.split("=", 1)
         value = value.strip()
-        out[name.strip()] = None if value == "None" else float(value) if value.replace(".", "", 1).isdigit() else value
+        number = value.replace(".", "", 1).isdigit()
+        out[name.strip()] = None if value == "None" else (int(value) if value.isdigit() else float(value)) if number else value
     return out
 
 
