@@ -214,6 +214,10 @@ class Searcher:
         self.clauses = ClauseTable(self.store)  # fetched by id: nothing loads the whole table
         docs = self.store.documents()
         self.documents = {d["id"]: d for d in docs}
+        self._families = {d: row.get("grammar") or "plan" for d, row in self.documents.items()}
+        # documents that have another version (kb.versions): the only ones demote_versions looks at
+        self.versioned = frozenset(d for row in docs if row.get("superseded_by") for d in (row["id"], row["superseded_by"]))
+        self.holds_plans = "plan" in self._families.values()
         self.docs = {d["id"]: DocInfo.of(d) for d in docs}
         self.doc_names = document_names(docs)
         self.plan_keys = self.store.distinct("plan")
@@ -355,24 +359,10 @@ class Searcher:
                     factor += SETTINGS["boost_named_article"]
             h.score *= factor * self.family_factor(c, intent)
 
-    @property
-    def versioned(self) -> frozenset[str]:
-        """Ids of the documents that have another version (kb.versions: a superseded one and
-        the one that supersedes it): the only ones ``demote_versions`` has to look at. Not
-        民法典's seven 编, which share a short title but are parts, not versions."""
-        found = self.__dict__.get("_versioned")
-        if found is None:
-            pairs = [(d, row["superseded_by"]) for d, row in self.documents.items() if row.get("superseded_by")]
-            found = self._versioned = frozenset(d for pair in pairs for d in pair)
-        return found
-
     def family(self, doc_id: str) -> str:
         """A document's family: "law" for laws and regulations (kb.grammars.law), else its
         grammar ("plan" for the plans and their notice)."""
-        family = self.__dict__.get("_families")
-        if family is None:  # per document, once: ranking asks for every candidate
-            family = self._families = {d: row.get("grammar") or "plan" for d, row in self.documents.items()}
-        return family.get(doc_id, "plan")
+        return self._families.get(doc_id, "plan")
 
     def family_factor(self, c: Clause, intent: Intent) -> float:
         """Weight of ``c``'s document family for this query, in a knowledge base that holds
@@ -391,14 +381,6 @@ class Searcher:
         if plan and intent.families == ["law"]:
             return SETTINGS["plan_factor_law_asked"]
         return 1.0
-
-    @property
-    def holds_plans(self) -> bool:
-        """Whether any document is read by the plan grammar (kb.grammars.plan)."""
-        found = self.__dict__.get("_holds_plans")
-        if found is None:
-            found = self._holds_plans = any(self.family(d) == "plan" for d in self.documents)
-        return found
 
     def _spread_laws(self, hits: list[Hit], intent: Intent) -> None:
         """When the query names no law, each further article of one law scores

@@ -24,7 +24,7 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, Iterator, Optional
 
 from kb.errors import NotFound
 from kb.types import Clause, DepartmentTag, Document, Node, Target
@@ -75,6 +75,7 @@ class Store:
             conn = sqlite3.connect(self.path, check_same_thread=False)
         self.db = sqlite_utils.Database(conn)
         self.changed: set[str] = set()  # ids of the documents this object wrote or removed (kb.indexes)
+        self._tables: set[str] = set()  # tables seen to exist (_has_table)
         if not readonly:
             self._ensure_schema()
 
@@ -227,8 +228,7 @@ class Store:
         for i in range(0, len(ids), 500):  # under SQLite's 999-parameter limit
             chunk = ids[i:i + 500]
             cur = self.db.conn.execute(f"SELECT {select} FROM clauses WHERE id IN ({','.join('?' * len(chunk))})", chunk)
-            cols = [d[0] for d in cur.description]
-            found = [Clause(**_decode(dict(zip(cols, row)))) for row in cur]
+            found = [Clause(**_decode(r)) for r in _dicts(cur)]
             if with_tags:
                 self.attach_tags(found)
             out.update((c.id, c) for c in found)
@@ -275,9 +275,7 @@ class Store:
             if not self._has_table(table):
                 continue
             cur = self.db.conn.execute(f"SELECT * FROM [{table}]{where} ORDER BY clause_id, ord", list(by_id) if few else [])
-            cols = [d[0] for d in cur.description]
-            for row in cur:
-                r = dict(zip(cols, row))
+            for r in _dicts(cur):
                 c = by_id.get(r["clause_id"])
                 if c is None:
                     continue
@@ -288,10 +286,9 @@ class Store:
 
     def _has_table(self, name: str) -> bool:
         """Whether the table exists; a yes is remembered (tables are never dropped)."""
-        known = self.__dict__.setdefault("_tables", set())
-        if name not in known and name in self.db.table_names():
-            known.add(name)
-        return name in known
+        if name not in self._tables and name in self.db.table_names():
+            self._tables.add(name)
+        return name in self._tables
 
     def targets(self) -> list[Target]:
         return [Target(**{k: v for k, v in r.items() if k not in ("doc_id", "ord")})
@@ -361,16 +358,19 @@ class ClauseTable(Mapping):
         fetched = self.store.clauses_by_id(missing, with_tags=False, columns=RANKING_COLUMNS) if missing else {}
         with self._lock:
             for i, c in fetched.items():
-                self._light[i] = c
+                light[i] = self._light.setdefault(i, c)  # another call may have kept it meanwhile: one object per id
                 self._light.move_to_end(i)
-            if tags:  # once per kept clause: the tags of a light clause are attached at most once
-                bare = [c for i, c in {**light, **fetched}.items() if i not in self._light_tagged]
+            if tags:
+                # ``_light_tagged``: ids whose kept object has its tags. An object evicted since
+                # this call read it is tagged for this call and marks nothing; if it was tagged
+                # before, it now holds its tags twice, which ranking cannot tell (boosts test
+                # membership) and no caller sees (the k returned are fetched whole)
+                bare = [c for i, c in light.items() if i not in self._light_tagged]
                 self.store.attach_tags(bare)
-                self._light_tagged.update(c.id for c in bare)
+                self._light_tagged.update(c.id for c in bare if self._light.get(c.id) is c)
             while len(self._light) > self.light_size:
                 self._light_tagged.discard(self._light.popitem(last=False)[0])
         out.update(light)
-        out.update(fetched)
         return out
 
     def __getitem__(self, clause_id: str) -> Clause:
@@ -442,6 +442,13 @@ def _clause_row(c: Clause) -> dict[str, Any]:
     d = c.to_dict()
     d.pop("targets"), d.pop("departments")
     return _row(d)
+
+
+def _dicts(cur: sqlite3.Cursor) -> Iterator[dict[str, Any]]:
+    """The rows of an executed cursor as {column: value} (sqlite-utils' ``query`` without its
+    per-call overhead, on the hot path of every search)."""
+    cols = [d[0] for d in cur.description]
+    return (dict(zip(cols, row)) for row in cur)
 
 
 def _decode(r: dict[str, Any]) -> dict[str, Any]:
