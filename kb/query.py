@@ -25,7 +25,8 @@ class Intent:
     ``section``: 主要目标 or 策略措施 when the wording asks for one; ``years``: 4-digit
     years; ``departments``: canonical names; ``indicators``: indicator names (normalised)
     found in the query; ``wants_value``: the question asks for a number; ``domains``: 发展领域
-    names written in the query; ``number``: N of a 第N条 reference; ``expansions``: official
+    names written in the query; ``number``: N of a 第N条 reference (``LAST`` for 最后一条);
+    ``expansions``: official
     terms for the query's colloquial words (``colloquial`` in kb/data/query.yaml); ``doc_ids``:
     the documents the query names by title (see ``named_documents``) and ``families`` the
     document families it speaks of ("plan", "law"; see ``asked_families``), set by the searcher."""
@@ -140,8 +141,14 @@ def question_words() -> frozenset[str]:
 _CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 
 
+LAST = -1  # ordinal() of 最后一条 / 最后一项 / 末条: the last clause of the section asked about
+
+
 def ordinal(q: str) -> Optional[int]:
-    """N of 第N条/第N项 (Arabic or Chinese numerals up to 99), else None."""
+    """N of 第N条/第N项 (Arabic or Chinese numerals up to 99); ``LAST`` for the last one
+    (最后一条, 最后1项, 末条); else None."""
+    if re.search(r"最后\s*[一1]?\s*[条项点]|末[条项]", q):
+        return LAST
     m = re.search(r"第\s*([0-9]{1,2}|[一二两三四五六七八九十]{1,3})\s*[条项点]", q)
     if not m:
         return None

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple, Optional
 from kb import indexes, layout
 from kb.errors import IndexStale, QueryError
 from kb.indexes import law_chapter, law_short_title
-from kb.query import Intent, asked_families, document_names, named_documents, question_words, understand
+from kb.query import LAST, Intent, asked_families, document_names, named_documents, question_words, understand
 from kb.retrievers.base import RetrievalQuery, Scope
 from kb.store import ClauseTable, Store
 from kb.types import Clause
@@ -176,6 +176,7 @@ class Searcher:
         self._embedder = embedder
         self._lock = threading.Lock()
         self._ready = False
+        self._last_numbers: Optional[dict[tuple[str, str, str], int]] = None  # read at the first 最后一条
 
     def warm_up(self) -> None:
         """Load segmenter, BM25, FAISS, embedder, lexicon and the documents (clauses are
@@ -351,13 +352,22 @@ class Searcher:
                 factor += SETTINGS["boost_indicator"]
             if intent.domains and c.domain in intent.domains:
                 factor += SETTINGS["boost_domain"]
-                if intent.number is not None and c.number == intent.number:
+                if intent.number is not None and self.is_numbered(c, intent.number):
                     factor += SETTINGS["boost_ordinal"]
             if intent.doc_ids and c.doc_id in intent.doc_ids:
                 factor += SETTINGS["boost_named_doc"]
                 if c.label and article_number(intent.text) == c.number:
                     factor += SETTINGS["boost_named_article"]
             h.score *= factor * self.family_factor(c, intent)
+
+    def is_numbered(self, c: Clause, number: int) -> bool:
+        """Whether ``c`` is clause ``number`` of its section (kb.query.ordinal; ``LAST``: the
+        section's last clause, from ``Store.last_numbers``, read once)."""
+        if number != LAST:
+            return c.number == number
+        if self._last_numbers is None:
+            self._last_numbers = self.store.last_numbers()
+        return c.number is not None and self._last_numbers.get((c.doc_id, c.domain, c.section)) == c.number
 
     def family(self, doc_id: str) -> str:
         """A document's family: "law" for laws and regulations (kb.grammars.law), else its

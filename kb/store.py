@@ -239,6 +239,13 @@ class Store:
         sql = "SELECT id FROM clauses" + (f" WHERE {where}" if where else "") + " ORDER BY doc_id, ord"
         return [r[0] for r in self.db.execute(sql, args or [])]
 
+    def last_numbers(self) -> dict[tuple[str, str, str], int]:
+        """{(doc_id, 发展领域, section): number of its last clause} over the plans' numbered
+        clauses (主要目标 1.–N., 策略措施 1.–N.): what 最后一条 refers to."""
+        sql = ("SELECT doc_id, domain, section, max(number) FROM clauses WHERE domain IS NOT NULL "
+               "AND section IS NOT NULL AND number IS NOT NULL GROUP BY doc_id, domain, section")
+        return {(d, dom, sec): n for d, dom, sec, n in self.db.execute(sql)}
+
     def distinct(self, column: str, table: str = "clauses") -> list[Any]:
         """Sorted distinct non-NULL values of ``table.column`` (a SQL expression is allowed)."""
         if table not in self.db.table_names():

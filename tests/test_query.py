@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from kb.query import asked_families
+from kb.query import LAST, asked_families, ordinal
 
 
 @pytest.mark.parametrize("q,named,families", [
@@ -22,3 +22,17 @@ from kb.query import asked_families
 def test_asked_families(q, named, families, segmenter):
     """The cue words of the yaml count as the heads of whole words (kb.segment words)."""
     assert asked_families(q, named, segmenter.words(q)) == families
+
+
+@pytest.mark.parametrize("q,number", [
+    ("儿童与法律保护的策略措施第8条讲的是什么", 8),
+    ("妇女与健康主要目标第十二项", 12),
+    ("妇女与环境的策略措施一共有几条?最后一条是什么?", LAST),
+    ("儿童安全策略措施的最后1项", LAST),
+    ("主要目标的末条", LAST),
+    ("最后的目标是什么", None),                                    # 最后 without 条/项 is no ordinal
+    ("2030年新生儿死亡率目标是多少", None),
+])
+def test_ordinal(q, number):
+    """第N条/第N项 give N; 最后一条 the section's last clause (kb.search boosts it)."""
+    assert ordinal(q) == number

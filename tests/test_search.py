@@ -69,6 +69,16 @@ def test_structural_reference_ranks_the_numbered_clause(kb):
     assert hits[0].clause.short_path == "儿童/儿童与法律保护/策略措施/8"
 
 
+@pytest.mark.parametrize("query,path", [
+    ("妇女与环境的策略措施一共有几条?最后一条是什么?", "妇女/妇女与环境/策略措施/14"),  # 14 measures
+    ("儿童安全策略措施的最后一项讲什么", "儿童/儿童安全/策略措施/11"),              # 11 measures
+    ("儿童与家庭的主要目标最后一条", "儿童/儿童与家庭/主要目标/8"),                 # 8 goals
+])
+def test_last_clause_of_a_section_ranks_first(kb, query, path):
+    """最后一条 of a named 发展领域's section is its last numbered clause (the seed's counts)."""
+    assert kb.search(query, k=3).hits[0].clause.short_path == path
+
+
 def test_demote_duplicates_keeps_distinct_first():
     from kb.types import Clause
 
