@@ -34,17 +34,17 @@ def law_report(mixed_kb):
 
 # The plan bar of issue 9 is not met yet (measured on the mixed corpus, docs/evaluation.md): strict,
 # so the suite says so the day it passes; the floor below keeps what has been reached.
-@pytest.mark.xfail(strict=True, reason="measured R@5 0.932, MRR@10 0.953 (seed-only index: 0.949, 0.968)")
+@pytest.mark.xfail(strict=True, reason="measured R@5 0.932, MRR@10 0.963 (seed-only index: 0.949, 0.968)")
 def test_plan_dev_set_no_worse_in_the_mixed_corpus(plan_report):
     o = plan_report.modes["hybrid"].overall
     assert o.recall[5] >= 0.949 and o.mrr >= 0.968, o.to_dict()
 
 
 def test_plan_dev_set_in_the_mixed_corpus_floor(plan_report):
-    """Measured R@5 0.932, MRR@10 0.953 with the document-family weights and family cues as
-    whole words (0.920, 0.943 before those; 0.883, 0.909 before the family weights)."""
+    """Measured R@5 0.932, MRR@10 0.963 with 最后一条 read as an ordinal (0.953 before; 0.920,
+    0.943 before the family cues as whole words; 0.883, 0.909 before the family weights)."""
     o = plan_report.modes["hybrid"].overall
-    assert o.recall[5] >= 0.93 and o.mrr >= 0.95, o.to_dict()
+    assert o.recall[5] >= 0.93 and o.mrr >= 0.96, o.to_dict()
 
 
 def test_law_dev_set_meets_the_bar(law_report):
