@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from kb.query import LAST, ordinal
 from kb.search import Hit, SearchResult, Searcher, article_number
 from kb.segment import normalize_query
 from kb.types import Clause, Target
@@ -421,13 +422,17 @@ def answer_structure(searcher: Searcher, q: str, filters=None) -> Optional[Answe
 
 
 def _domain_answer(q: str, domain: str, scopes: list[PlanScope]) -> Optional[Answer]:
-    """A 发展领域's Nth clause of a section, its counts (and last clause), or its listing."""
+    """A 发展领域's Nth clause of a section (or its last, 最后一条), its counts (and last
+    clause), or its listing."""
     multi = len({s.info.doc_id for s in scopes}) > 1
     section = next((s for s in _SECTIONS if s in q), None)
-    number = article_number(q)  # 第8条 of a domain's section
-    if section and number:
-        found = [(s, c) for s in scopes for c in s.clauses
-                 if c.domain == domain and c.section == section and c.number == number]
+    number = article_number(q) or ordinal(q)  # 第8条 of a domain's section, or its 最后一条
+    if section and number and not (number == LAST and re.search(_COUNT, q)):  # counts say the last too
+        found = []
+        for s in scopes:
+            listed = [c for c in s.clauses if c.domain == domain and c.section == section]
+            picked = listed[-1:] if number == LAST else [c for c in listed if c.number == number]
+            found += [(s, c) for c in picked]
         if found:
             parts = [(f"{s.label} " if multi else "") + f"{cite(c, multi)}: {c.heading or c.text[:60]}" for s, c in found]
             return Answer(_per_document(parts, scopes), "structure", [_hit(c) for _, c in found])
