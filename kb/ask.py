@@ -436,6 +436,10 @@ def _domain_answer(q: str, domain: str, scopes: list[PlanScope]) -> Optional[Ans
         if found:
             parts = [(f"{s.label} " if multi else "") + f"{cite(c, multi)}: {c.heading or c.text[:60]}" for s, c in found]
             return Answer(_per_document(parts, scopes), "structure", [_hit(c) for _, c in found])
+        sizes = [(s, sum(1 for c in s.clauses if c.domain == domain and c.section == section)) for s in scopes]
+        if any(n for _, n in sizes):  # the section is there, the number is not: say so, cite nothing in its place
+            parts = [(f"{s.label} " if multi else "") + f"{domain}{section}共{n}条" for s, n in sizes if n]
+            return Answer(f"没有第{number}条:" + _per_document(parts, scopes), "not_found", [], confident=False)
     if re.search(_COUNT, q):
         asked = [section] if section and not ("和" in q and all(s in q for s in _SECTIONS)) else list(_SECTIONS)
         parts, cited = [], []

@@ -58,9 +58,7 @@ def answer_documents(searcher: Searcher, q: str, k: int = 5):
     if laws:
         number = article_number(q)
         if number is not None:
-            found = _article(searcher, laws, number)
-            if found is not None:
-                return found
+            return _article(searcher, laws, number, q)
         if WHICH_ARTICLE.search(q):
             return _which_article(searcher, q, laws, k)
     about = [docs[i] for i in named]
@@ -101,13 +99,26 @@ def _asks_metadata(q: str) -> bool:
     return bool((WHEN.search(q) and any(p.search(q) for _, p in EVENTS)) or WHO.search(q) or VALID.search(q))
 
 
-def _article(searcher: Searcher, laws: list[str], number: int):
+def _article(searcher: Searcher, laws: list[str], number: int, q: str):
+    """Article ``number`` of the named laws; when none of them has it ("反家庭暴力法第五十条",
+    a law of 38 articles), a not-found answer that says which articles each law holds,
+    never another article in its place."""
     from kb.ask import Answer
 
-    rows = [c for c in searcher.clauses.where(f"doc_id IN ({','.join('?' * len(laws))}) AND number = ?",
-                                              [*laws, number]) if c.label] if laws else []
+    marks = ",".join("?" * len(laws))
+    rows = [c for c in searcher.clauses.where(f"doc_id IN ({marks}) AND number = ?", [*laws, number]) if c.label]
     if not rows:
-        return None
+        asked = re.search(r"第\s*[0-9一二两三四五六七八九十百千零〇]+\s*条", q)
+        spans = []
+        for doc_id, first, last, n in searcher.store.db.execute(
+                f"SELECT doc_id, min(number), max(number), count(*) FROM clauses WHERE doc_id IN ({marks}) "
+                "AND label IS NOT NULL AND number IS NOT NULL GROUP BY doc_id", laws):
+            labels = {c.number: c.label for c in searcher.clauses.where(
+                "doc_id = ? AND label IS NOT NULL AND number IN (?, ?)", [doc_id, first, last])}
+            title = searcher.docs[doc_id].title if doc_id in searcher.docs else doc_id
+            spans.append(f"《{title}》为{labels.get(first, first)}至{labels.get(last, last)},共{n}条")
+        held = "知识库中" + ";".join(spans) if spans else "知识库中没有它的条文"
+        return Answer(f"没有{asked[0] if asked else f'第{number}条'}:{held}。", "not_found", [], confident=False)
     hits = searcher.describe([Hit(clause=c, score=1.0) for c in rows])
     text = ";".join(f"{h.place}: {h.clause.text}" for h in hits)
     return Answer(text, "article", hits)

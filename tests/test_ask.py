@@ -62,6 +62,14 @@ def test_last_clause_of_a_section(kb, q, path, heading):
     assert heading in a.answer
 
 
+@pytest.mark.parametrize("q,said", [("儿童安全策略措施第20条", "儿童安全策略措施共11条"),
+                                    ("妇女与健康主要目标第30条是什么", "妇女与健康主要目标共11条")])
+def test_a_clause_number_beyond_the_section_is_said_not_to_exist(kb, q, said):
+    """No other clause in its place: the answer gives the section's size (the seed's counts)."""
+    a = kb.ask(q)
+    assert a.kind == "not_found" and not a.confident and a.hits == [] and said in a.answer
+
+
 @pytest.mark.parametrize("q", [q for q in load_questions(DEV) if q.kind == "structure" and q.answer], ids=lambda q: q.id)
 def test_dev_structure_answers(kb, q):
     a = kb.ask(q.q)

@@ -60,6 +60,18 @@ def test_article_question_is_answered_from_the_article(mixed):
     assert a.to_dict()["hits"][0]["doc_type"] == "法律"
 
 
+@pytest.mark.parametrize("q,held", [
+    ("反家庭暴力法第五十条说什么", "《中华人民共和国反家庭暴力法》为第一条至第三十八条,共38条"),
+    ("妇女权益保障法第87条", "《中华人民共和国妇女权益保障法》为第一条至第八十六条,共86条"),  # the current version's
+])
+def test_an_article_the_law_does_not_have_is_said_not_to_exist(mixed, q, held):
+    """Never another article in its place: the answer says which articles the law holds
+    (反家庭暴力法 has 38; 妇女权益保障法 2022 has 86)."""
+    a = mixed.ask(q)
+    assert a.kind == "not_found" and not a.confident and a.hits == []
+    assert held in a.answer
+
+
 def test_article_of_a_law_with_two_versions_comes_from_the_current_one(mixed):
     a = mixed.ask("妇女权益保障法第二十三条是什么")
     assert a.kind == "article" and [h.clause.doc_id for h in a.hits] == ["funvquanyibaozhangfa-2022-10-30"]
