@@ -254,10 +254,11 @@ class Searcher:
     # ------------------------------------------------------------------ search
     def search(self, query: str, k: int = 10, filters: Optional[Filters] = None,
                mode: str = "hybrid") -> SearchResult:
-        """Top ``k`` clauses for ``query``. Raises QueryError for an unknown mode or k < 1.
+        """Top ``k`` clauses for ``query``. Raises QueryError for an unknown mode, k < 1, or
+        a filter value that no document or clause has (its message lists the known values).
 
-        Filters are exact: when they match no clause the result is empty with a message,
-        never unfiltered hits."""
+        Filters are exact: when known values match no clause together the result is empty
+        with a message, never unfiltered hits."""
         if mode not in MODES:
             raise QueryError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
         if not 1 <= k <= SETTINGS["max_k"]:
@@ -426,13 +427,15 @@ class Searcher:
 
     def make_scope(self, f: Filters) -> tuple[Scope, Optional[str]]:
         """The filters as a retriever takes them, and, when they match nothing, why (then
-        ``scope.ids`` is empty). The clause ids come from :meth:`allowed_ids`, except when
+        ``scope.ids`` is empty); QueryError for an unknown value (:meth:`allowed_ids`). The clause ids come from :meth:`allowed_ids`, except when
         only document filters are set and the documents left out hold fewer clauses than
         those kept (the default filter, current versions only): then the scope is every
         clause but those (``excluded``), a few thousand ids at the national size instead
         of ~62,000 (a cold ``kb search`` spent 1 s building that set). ``doc_ids`` and the
         plan, department and year fields carry the filter values for a database backend."""
         docs = f.documents().select(self.documents.values())
+        if docs.unknown:
+            raise QueryError(docs.message)
         if docs.message and not docs.ids:
             return Scope(ids=frozenset()), docs.message
         if not f.active() and docs.narrowed:
@@ -461,9 +464,14 @@ class Searcher:
                    for part in (ordered[n:n + 500] for n in range(0, len(ordered), 500)))
 
     def allowed_ids(self, f: Filters) -> tuple[Optional[set[str]], Optional[str]]:
-        """Clause ids passing the filters (None = no filter) and, when empty, why."""
+        """Clause ids passing the filters (None = no filter) and, when empty, why. Raises
+        QueryError for a value no document or clause has (the message lists the known ones,
+        or the departments' close names), as ``kb clauses`` and ``kb docs`` do; known values
+        that no clause combines give an empty set and say so."""
         active = f.active()
         docs = f.documents().select(self.documents.values())
+        if docs.unknown:
+            raise QueryError(docs.message)
         if docs.message and not docs.ids:
             return set(), docs.message
         if not active and not docs.narrowed:
@@ -476,13 +484,13 @@ class Searcher:
             if value is not None:
                 known = self.store.distinct(col)
                 if value not in known:
-                    return set(), f"no clause has {col} {value!r}; known: {', '.join(sorted(known))}"
+                    raise QueryError(f"no clause has {col} {value!r}; known: {', '.join(sorted(known))}")
                 ids = ids & set(self.store.clause_ids(f"{col} = ?", [value]))
         if f.department is not None:
             name = self.lexicon.resolve(f.department)
             if name is None:
                 close = self.lexicon.suggest(f.department)
-                return set(), f"unknown department {f.department!r}" + (f"; did you mean {', '.join(close)}?" if close else "")
+                raise QueryError(f"unknown department {f.department!r}" + (f"; did you mean {', '.join(close)}?" if close else ""))
             ids = ids & set(self.store.clause_ids("id IN (SELECT clause_id FROM departments WHERE name = ?)", [name]))
         if f.year is not None:
             tagged = self.clauses.where("id IN (SELECT clause_id FROM targets)")

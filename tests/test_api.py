@@ -121,7 +121,6 @@ def test_search_filters(client):
 @pytest.mark.parametrize("params", [
     {"q": "儿童溺水", "plan": "妇女", "domain": "儿童安全"},   # both exist, never together
     {"q": "儿童溺水", "year": 1999},
-    {"q": "儿童溺水", "plan": "老年"},
 ])
 def test_filter_matching_nothing_is_empty_list(client, params):
     r = client.get("/api/search", params=params)
@@ -138,11 +137,20 @@ def test_filter_matching_nothing_is_empty_list(client, params):
     ({}, "Field required"),
     ({"q": "儿童", "mode": "magic"}, "hybrid"),
     ({"q": "儿童", "year": "明年"}, "valid integer"),
+    ({"q": "儿童溺水", "plan": "老年"}, "known: 儿童, 妇女"),          # an unknown value (docs/api.md)
+    ({"q": "儿童溺水", "doc": "nosuch"}, "no document 'nosuch'; known:"),
+    ({"q": "儿童溺水", "type": "火星"}, "no document has type '火星'"),
 ])
 def test_search_bad_params_422(client, params, message):
     r = client.get("/api/search", params=params)
     assert r.status_code == 422
     assert message in r.text
+
+
+@pytest.mark.parametrize("params", [{"q": "儿童溺水", "doc": "nosuch"}, {"q": "儿童溺水", "type": "火星"}])
+def test_ask_with_an_unknown_document_filter_is_422(client, params):
+    r = client.get("/api/ask", params=params)
+    assert r.status_code == 422 and "known:" in r.text
 
 
 def test_limits_come_from_settings(corpus_index, real_embedder):

@@ -370,7 +370,11 @@ def test_bad_arguments_say_what_to_fix(corpus_index, args, message):
     assert r.exit_code != 0 and message in r.stderr + r.stdout
 
 
-def test_search_unknown_plan_returns_nothing_and_lists_known(corpus_index):
+def test_search_unknown_plan_exits_1_listing_the_known(corpus_index):
+    """An unknown value exits 1 listing the known values (README), as kb clauses does;
+    known values no clause combines give [] and say so."""
     r = kb("search", "溺水", "--plan", "老年", "--json", "--index", corpus_index)
-    assert r.exit_code == 0 and json.loads(r.stdout) == []
+    assert r.exit_code == 1 and r.stdout == ""
     assert "known: 儿童, 妇女" in r.stderr
+    r = kb("search", "溺水", "--plan", "儿童", "--domain", "妇女与健康", "--json", "--index", corpus_index)
+    assert r.exit_code == 0 and json.loads(r.stdout) == [] and "no clause matches" in r.stderr

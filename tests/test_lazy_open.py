@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from conftest import SEED
+from kb.errors import QueryError
 from kb.base import KnowledgeBase
 from kb.search import Filters
 
@@ -59,8 +60,8 @@ def test_sql_filters_match_the_stored_clauses(mixed, filters):
 
 
 def test_unknown_filter_value_lists_known_ones(mixed):
-    allowed, message = mixed.searcher.allowed_ids(Filters(domain="不存在的领域"))
-    assert allowed == set() and "儿童安全" in message
+    with pytest.raises(QueryError, match="儿童安全"):
+        mixed.searcher.allowed_ids(Filters(domain="不存在的领域"))
 
 
 def test_manifest_for_another_corpus_is_stale_without_reading_clauses(mixed, tmp_path, fake_embedder):

@@ -1,6 +1,8 @@
 """Search quality and robustness with the real model on the real corpus (session fixtures)."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from kb.errors import QueryError
@@ -40,9 +42,19 @@ def test_exact_filters_hold(kb):
     assert hits and all(h.clause.plan == "妇女" and h.clause.section == "主要目标" for h in hits)
 
 
-def test_unknown_department_says_so(kb):
-    r = kb.search("儿童", department="不存在的局")
-    assert r.hits == [] and "unknown department" in r.message
+@pytest.mark.parametrize("filters,said", [
+    ({"department": "不存在的局"}, "unknown department"),
+    ({"plan": "火星"}, "no clause has plan '火星'; known: 儿童, 妇女"),
+    ({"doc": "nosuch"}, "no document 'nosuch'; known:"),
+    ({"doc_type": "火星"}, "no document has type '火星'; known: 法律, 行政法规, 通知"),
+])
+def test_an_unknown_filter_value_is_an_error_listing_the_known_ones(kb, filters, said):
+    """As kb clauses / kb docs: exit 1 in the CLI, 422 in the API (README, docs/api.md)."""
+    with pytest.raises(QueryError, match=re.escape(said)):
+        kb.search("儿童", **filters)
+    if set(filters) <= {"doc", "doc_type"}:  # kb.ask takes the document filters
+        with pytest.raises(QueryError, match=re.escape(said)):
+            kb.ask("儿童溺水", **filters)
 
 
 def test_bad_mode_and_k(kb):
