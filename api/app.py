@@ -37,6 +37,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import RedirectResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi_offline import FastAPIOffline
+from pydantic import AfterValidator
 
 from api import models as m
 from api.head import HeadAsGet
@@ -180,10 +181,21 @@ def _doc_query(default_versions: str):
     return doc_filters
 
 
+def query_text(q: str) -> str:
+    """A query as the CLI takes it: ValueError (→ 422) for one that is blank, or that was not
+    UTF-8 (the server decodes such bytes to U+FFFD, the replacement character)."""
+    if "\ufffd" in q:
+        raise ValueError("q is not valid UTF-8 text; percent-encode the query's UTF-8 bytes")
+    if not q.strip():
+        raise ValueError("q is blank; send the words to search for")
+    return q
+
+
 def _read_routes(s: Settings) -> APIRouter:
     r = APIRouter(responses=ERRORS)
     Q = Annotated[str, Query(min_length=1, max_length=s.max_query_chars,
-                             description=f"Query, at most {s.max_query_chars} characters", examples=["儿童溺水"])]
+                             description=f"Query, at most {s.max_query_chars} characters", examples=["儿童溺水"]),
+                  AfterValidator(query_text)]
     K = Annotated[int, Query(ge=1, le=s.max_k, description=f"Number of results, 1–{s.max_k}")]
     Plan = Annotated[Optional[str], Query(description="Plan short name: 妇女 or 儿童")]
     Domain = Annotated[Optional[str], Query(description="发展领域, e.g. 儿童安全")]

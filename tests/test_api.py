@@ -134,6 +134,8 @@ def test_filter_matching_nothing_is_empty_list(client, params):
     ({"q": "儿童", "k": 0}, "greater than or equal to 1"),
     ({"q": "儿童", "k": "ten"}, "valid integer"),
     ({"q": ""}, "at least 1 character"),
+    ({"q": "  "}, "q is blank"),
+    ({"q": "儿童\ufffd"}, "not valid UTF-8"),
     ({}, "Field required"),
     ({"q": "儿童", "mode": "magic"}, "hybrid"),
     ({"q": "儿童", "year": "明年"}, "valid integer"),
@@ -145,6 +147,11 @@ def test_search_bad_params_422(client, params, message):
     r = client.get("/api/search", params=params)
     assert r.status_code == 422
     assert message in r.text
+
+
+def test_query_bytes_that_are_not_utf8_are_422(client):
+    r = client.get("/api/search?q=%FF%FE")
+    assert r.status_code == 422 and "not valid UTF-8" in r.text
 
 
 @pytest.mark.parametrize("params", [{"q": "儿童溺水", "doc": "nosuch"}, {"q": "儿童溺水", "type": "火星"}])
