@@ -165,7 +165,9 @@ def show(id_or_path: str = typer.Argument(..., help="Node id, or a path such as 
     r = kb.show(id_or_path)
     if json:
         return emit_json(r.to_dict())
-    out.print(" › ".join(n.title for n in r.breadcrumb[1:]), style="bold cyan", highlight=False)
+    # the notice above a plan is left out (the plan's title says it); a law's title is kept
+    crumbs = r.breadcrumb[1:] if len(r.breadcrumb) > 1 and r.breadcrumb[1].kind == "plan" else r.breadcrumb
+    out.print(" › ".join(n.title for n in crumbs), style="bold cyan", highlight=False)
     out.print(f"[dim]{r.node.id}[/]")
     c = r.clause
     if c:

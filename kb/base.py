@@ -367,7 +367,8 @@ class KnowledgeBase:
         return active
 
     def show(self, id_or_path: str) -> ShowResult:
-        """A node by id (czf-2022-8.ertong.p2.d2.m3) or Chinese path (儿童/儿童安全/策略措施/3).
+        """A node by id (czf-2022-8.ertong.p2.d2.m3), Chinese path (儿童/儿童安全/策略措施/3) or
+        document title (反家庭暴力法: its current version).
 
         Raises NotFound (with close matches) when nothing or more than one node matches."""
         node = self._resolve(id_or_path.strip())
@@ -404,13 +405,19 @@ class KnowledgeBase:
     def _titled(self, key: str, why: NotFound) -> Node:
         """The document node whose title or short title is ``key`` (current version); else
         NotFound with ``why`` (why it is not an id or path)."""
+        node = self._document_titled(key)
+        if node is None:
+            raise NotFound(f"{why}; nor is it a document title (`kb docs` lists them)") from None
+        return node
+
+    def _document_titled(self, key: str) -> Optional[Node]:
+        """The document node whose title or short title is ``key`` (反家庭暴力法, 《中华人民共和国
+        反家庭暴力法》: its current version), or None."""
         from kb.citations import Catalogue, norm_title
 
         cat = Catalogue(self.store.documents(), [])
         works = sorted(cat.keys.get(norm_title(key), ())) if key else []
-        if not works:
-            raise NotFound(f"{why}; nor is it a document title (`kb docs` lists them)") from None
-        return self.store.node(cat.current[works[0]])
+        return self.store.node(cat.current[works[0]]) if works else None
 
     def _citations(self, node: Node, by_id: dict[str, Node]) -> tuple[list, list]:
         """(citations made by the clauses at or under ``node``, citations of ``node``): a
@@ -451,6 +458,9 @@ class KnowledgeBase:
         exact = self.store.clauses("short_path = ?", ["/".join(segs)], with_tags=False)
         if len(exact) == 1:
             return self.store.node(exact[0].id)
+        titled = self._document_titled(segs[0]) if len(segs) == 1 and not exact else None
+        if titled is not None:  # 反家庭暴力法 alone: the document, not its 38 articles
+            return titled
         docs, segs = self._doc_prefix(segs)
         pool = [c for c in self.store.clauses(with_tags=False) if docs is None or c.doc_id in docs]
         nodes = self._node_matches(segs, docs)

@@ -216,6 +216,21 @@ def test_show_json(corpus_index):
     assert d["next"]["heading"] == "预防和控制儿童道路交通伤害"
 
 
+@pytest.mark.parametrize("key,first_line,node", [
+    ("反家庭暴力法", "中华人民共和国反家庭暴力法", "fanjiatingbaolifa-2015-12-27"),            # a short title: the document
+    ("妇女权益保障法", "中华人民共和国妇女权益保障法", "funvquanyibaozhangfa-2022-10-30"),   # … its current version
+    ("反家庭暴力法/第二十三条", "中华人民共和国反家庭暴力法 › 第四章 人身安全保护令 › 第二十三条",
+     "fanjiatingbaolifa-2015-12-27.a23"),                                               # the law's name leads
+    ("儿童/儿童安全/策略措施/3", "曾都区儿童发展规划(2021—2030年) › 发展领域、主要目标和策略措施 › 儿童安全 › 策略措施 › 3",
+     "czf-2022-8.ertong.p2.d2.m3"),                                                     # the notice left out
+])
+def test_show_breadcrumb_and_documents_by_title(corpus_index, key, first_line, node):
+    r = kb("show", key, "--index", corpus_index)
+    assert r.exit_code == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == first_line and lines[1] == node
+
+
 def test_show_unknown_path(corpus_index):
     r = kb("show", "儿童/儿童安全/策略措施/99", "--index", corpus_index)
     assert r.exit_code == 1 and "no clause at path" in r.stderr
