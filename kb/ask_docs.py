@@ -1,8 +1,10 @@
 """Answers about documents and their articles, for ``kb ask`` (kb/ask.py routes here first).
 
-Three kinds of question:
+Four kinds of question:
 
-- **article**: a named law and 第N条 — "反家庭暴力法第二十三条说什么" → the article itself;
+- **article**: a named law and 第N条 — "反家庭暴力法第二十三条说什么" → the article itself; an
+  article the law does not have ("反家庭暴力法第五十条") → not found, saying which it has;
+- **article count**: "妇女权益保障法一共多少条" → 第一条至第八十六条, 共86条 (the stored tree);
 - **which article**: a named law and 哪一条/哪条/第几条 — "妇女权益保障法哪一条讲性骚扰" → the
   best article of that law, searched within it;
 - **document**: a question about a document itself, answered from its metadata (the
@@ -24,6 +26,7 @@ from kb.query import named_documents
 from kb.search import Filters, Hit, Searcher, article_number
 
 WHICH_ARTICLE = re.compile(r"哪一?条|哪几条|哪些条(款|文)?|第几条")
+ARTICLE_COUNT = re.compile(r"(多少|几)条(条文)?[?吗呢。.]*$")  # at the end: 几条措施 counts measures, not articles
 DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,10}[〔\[［(（【]\s*(\d{4})\s*[〕\]］)）】]\s*(\d{1,4})\s*号")
 WHEN = re.compile(r"什么时[候间]|何时|哪天|哪一天|哪年|哪一年|几月几[号日]|日期|时间|几号")
 EVENTS = (("effective", re.compile(r"施行|生效|实施|开始执行")),
@@ -59,6 +62,8 @@ def answer_documents(searcher: Searcher, q: str, k: int = 5):
         number = article_number(q)
         if number is not None:
             return _article(searcher, laws, number, q)
+        if ARTICLE_COUNT.search(q) and not WHICH_ARTICLE.search(q):
+            return _article_count(searcher, laws)
         if WHICH_ARTICLE.search(q):
             return _which_article(searcher, q, laws, k)
     about = [docs[i] for i in named]
@@ -109,19 +114,36 @@ def _article(searcher: Searcher, laws: list[str], number: int, q: str):
     rows = [c for c in searcher.clauses.where(f"doc_id IN ({marks}) AND number = ?", [*laws, number]) if c.label]
     if not rows:
         asked = re.search(r"第\s*[0-9一二两三四五六七八九十百千零〇]+\s*条", q)
-        spans = []
-        for doc_id, first, last, n in searcher.store.db.execute(
-                f"SELECT doc_id, min(number), max(number), count(*) FROM clauses WHERE doc_id IN ({marks}) "
-                "AND label IS NOT NULL AND number IS NOT NULL GROUP BY doc_id", laws):
-            labels = {c.number: c.label for c in searcher.clauses.where(
-                "doc_id = ? AND label IS NOT NULL AND number IN (?, ?)", [doc_id, first, last])}
-            title = searcher.docs[doc_id].title if doc_id in searcher.docs else doc_id
-            spans.append(f"《{title}》为{labels.get(first, first)}至{labels.get(last, last)},共{n}条")
+        spans = _article_spans(searcher, laws)
         held = "知识库中" + ";".join(spans) if spans else "知识库中没有它的条文"
         return Answer(f"没有{asked[0] if asked else f'第{number}条'}:{held}。", "not_found", [], confident=False)
     hits = searcher.describe([Hit(clause=c, score=1.0) for c in rows])
     text = ";".join(f"{h.place}: {h.clause.text}" for h in hits)
     return Answer(text, "article", hits)
+
+
+def _article_count(searcher: Searcher, laws: list[str]):
+    """"妇女权益保障法一共多少条" → the number of articles of each named law (current version),
+    with its first and last article, from the stored tree."""
+    from kb.ask import Answer
+
+    spans = _article_spans(searcher, laws)
+    return Answer(";".join(spans) + "。", "structure", []) if spans else None
+
+
+def _article_spans(searcher: Searcher, laws: list[str]) -> list[str]:
+    """Per law: "《title》为第一条至第三十八条,共38条" (the labels of its first and last
+    articles, and how many it has); laws without articles are left out."""
+    marks = ",".join("?" * len(laws))
+    spans = []
+    for doc_id, first, last, n in searcher.store.db.execute(
+            f"SELECT doc_id, min(number), max(number), count(*) FROM clauses WHERE doc_id IN ({marks}) "
+            "AND label IS NOT NULL AND number IS NOT NULL GROUP BY doc_id ORDER BY doc_id", laws):
+        labels = {c.number: c.label for c in searcher.clauses.where(
+            "doc_id = ? AND label IS NOT NULL AND number IN (?, ?)", [doc_id, first, last])}
+        title = searcher.docs[doc_id].title if doc_id in searcher.docs else doc_id
+        spans.append(f"《{title}》为{labels.get(first, first)}至{labels.get(last, last)},共{n}条")
+    return spans
 
 
 def _which_article(searcher: Searcher, q: str, laws: list[str], k: int):

@@ -72,6 +72,19 @@ def test_an_article_the_law_does_not_have_is_said_not_to_exist(mixed, q, held):
     assert held in a.answer
 
 
+@pytest.mark.parametrize("q,said", [
+    ("反家庭暴力法有多少条", "《中华人民共和国反家庭暴力法》为第一条至第三十八条,共38条"),
+    ("妇女权益保障法一共多少条?", "《中华人民共和国妇女权益保障法》为第一条至第八十六条,共86条"),  # the current version
+])
+def test_how_many_articles_a_law_has(mixed, q, said):
+    a = mixed.ask(q)
+    assert a.kind == "structure" and said in a.answer
+
+
+def test_a_count_of_something_else_in_a_law_is_not_its_article_count(mixed):
+    assert mixed.ask("反家庭暴力法规定人身安全保护令有几条措施").kind != "structure"
+
+
 def test_article_of_a_law_with_two_versions_comes_from_the_current_one(mixed):
     a = mixed.ask("妇女权益保障法第二十三条是什么")
     assert a.kind == "article" and [h.clause.doc_id for h in a.hits] == ["funvquanyibaozhangfa-2022-10-30"]
