@@ -223,7 +223,11 @@ def _validity_sentence(name: str, d: dict, docs: dict[str, dict]) -> str:
         return f"{name}({version_date(d)})已有新版本: {n['id']}({version_date(n)}),以新版本为准"
     if d.get("validity"):
         return f"{name}效力状态: {d['validity']}" + _number_of(d)
-    return f"{name}未写明效力状态;知识库中没有它的更新版本"
+    dates = d.get("dates") or {}
+    known = [f"文本日期{version_date(d)}"] if version_date(d) else []
+    known += [f"{dates['effective']}起施行"] if dates.get("effective") else []
+    return f"{name}未写明效力状态;它是知识库中的最新版本" + (f"({','.join(known)})" if known else "") + \
+        ",知识库中没有它的更新版本或废止决定"
 
 
 def _what_sentence(name: str, d: dict) -> str:

@@ -126,6 +126,13 @@ def test_when_does_a_law_take_effect_without_an_effective_date(mixed):
     assert a.hits and a.hits[0].clause.doc_id == "funvquanyibaozhangfa-2022-10-30"
 
 
+def test_the_current_version_of_a_law_is_said_to_be_the_newest_held(mixed):
+    """The law's text states no 效力; what the knowledge base knows is that no newer version
+    of it is held (妇女权益保障法 2022-10-30 beside its 2018 version)."""
+    a = mixed.ask("妇女权益保障法还有效吗")
+    assert "最新版本" in a.answer and "2022-10-30" in a.answer and "已有新版本" not in a.answer
+
+
 def test_old_version_is_said_to_have_a_newer_one(mixed):
     a = mixed.ask("2018年的妇女权益保障法还有效吗")
     assert a.kind == "document" and "funvquanyibaozhangfa-2022-10-30" in a.answer
