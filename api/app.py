@@ -297,11 +297,13 @@ def _read_routes(s: Settings) -> APIRouter:
             return [a.to_dict() for a in kb.actuals(indicator=indicator, year=year)]
 
     @r.get("/health", response_model=m.Health, tags=["service"])
-    def health(kb: KB):
-        """200 with what is being served, or 503 when no index is open."""
+    def health(request: Request, kb: KB):
+        """200 with what is being served (and the newest generation on disk, which a
+        background switch is opening when the two differ), or 503 when no index is open."""
         man = kb.manifest
         return {"status": "ok", "generation": man["generation"], "documents": man.get("documents", 0),
-                "clauses": man.get("clauses", 0), "kb_version": man.get("kb_version"), "model": man.get("model")}
+                "clauses": man.get("clauses", 0), "kb_version": man.get("kb_version"), "model": man.get("model"),
+                "committed_generation": request.app.state.follower.committed()}
 
     return r
 

@@ -314,6 +314,9 @@ class Health(BaseModel):
     clauses: int
     kb_version: Optional[str] = None
     model: Optional[str] = Field(None, description="Embedding model of the index")
+    committed_generation: Optional[str] = Field(
+        None, description="Newest generation committed on disk; differs from generation while the server "
+                          "opens and warms it in the background (requests go on being answered meanwhile)")
 
 
 class ProblemItem(BaseModel):

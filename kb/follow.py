@@ -122,7 +122,7 @@ class Follower:
             self._switching = True
         try:
             self._seen = self._signature()
-            if self._committed() != self.generation:
+            if self.committed() != self.generation:
                 self._swap(self._opener(self.index_dir, self._current.kb if self._current else None))
         finally:
             self._switching = False
@@ -131,7 +131,7 @@ class Follower:
     # ------------------------------------------------------------------ internals
     def _switch(self) -> None:
         try:
-            if self._committed() not in (None, self.generation):
+            if self.committed() not in (None, self.generation):
                 self._swap(self._opener(self.index_dir, self._current.kb if self._current else None))
         except KbError as e:  # keep serving the old generation; try again when the manifest changes
             self.error = str(e)
@@ -151,7 +151,9 @@ class Follower:
             old.kb.close()
         log.info("serving index generation %s", kb.manifest["generation"])
 
-    def _committed(self) -> Optional[str]:
+    def committed(self) -> Optional[str]:
+        """The generation the manifest names now (None when there is none): newer than
+        :attr:`generation` while a switch is pending or warming."""
         try:
             return layout.read_manifest(self.index_dir)["generation"]
         except KbError:

@@ -53,6 +53,7 @@ def test_health(client, corpus_index):
     assert body["status"] == "ok"
     assert body["generation"] == KnowledgeBase.open(corpus_index).manifest["generation"]
     assert body["documents"] == 17 and body["clauses"] == 1471  # the seed + 16 laws
+    assert body["committed_generation"] == body["generation"]  # no switch pending
 
 
 def test_no_index_is_503_with_next_step(tmp_path):
