@@ -298,6 +298,8 @@ class IngestReport(BaseModel):
     total_clauses: int = Field(description="Clauses in the whole index")
     added: list[str] = Field(default_factory=list, description="Ids of documents that were not stored before")
     replaced: list[str] = Field(default_factory=list, description="Ids of stored documents this upload replaced")
+    unchanged: list[str] = Field(default_factory=list, description="Of replaced, those whose clauses were already "
+                                                                  "stored as they are (the same file again)")
     removed: list[str] = Field(default_factory=list, description="Ids of documents removed")
     summary: list[dict[str, Any]] = Field(default_factory=list, description=(
         "One row per plan of a plan document, else per document: {doc_id, grammar, doc_type, unit, title, "

@@ -55,8 +55,11 @@ def say(message: str) -> None:
 
 
 def print_changes(report) -> None:
-    """One line each for the documents an ingest or removal added, replaced and removed."""
-    for label, ids in (("added", report.added), ("replaced", report.replaced), ("removed", report.removed)):
+    """One line each for the documents an ingest or removal added, replaced (changed),
+    found unchanged and removed."""
+    same = set(getattr(report, "unchanged", ()))
+    for label, ids in (("added", report.added), ("replaced", [i for i in report.replaced if i not in same]),
+                       ("unchanged", [i for i in report.replaced if i in same]), ("removed", report.removed)):
         if ids:
             out.print(f"{label}: {', '.join(ids)}", highlight=False)
     if not (report.added or report.replaced or report.removed):

@@ -47,7 +47,8 @@ class PlanSummary:
 @dataclass
 class IngestReport:
     """What an ingest did: per-plan counts, warnings, timing (seconds), the generation, and
-    the document ids added (new), replaced (already stored) and removed. ``total_clauses``
+    the document ids added (new), replaced (already stored; ``unchanged`` those of them whose
+    clauses are the ones stored) and removed. ``total_clauses``
     counts the whole index after the change; ``ingested_clauses`` this ingest's documents."""
 
     documents: list[str]
@@ -61,6 +62,7 @@ class IngestReport:
     added: list[str] = field(default_factory=list)
     replaced: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)  # of ``replaced``: the same clauses as stored
     stages: dict[str, float] = field(default_factory=dict)  # seconds per stage: parse, tag, store, bm25, embed, dense
 
     def to_dict(self) -> dict:
@@ -171,7 +173,8 @@ def ingest(paths: Iterable[str | Path], index_dir: str | Path, *, rebuild: bool 
     with writer_lock(index_dir, wait=wait, on_message=on_message):
         stored = _stored_counts(index_dir, tolerate_damage=rebuild)
         guard.check(docs, stored, force)
-        changes = guard.plan_changes(docs, stored, rebuild)
+        digests = guard.stored_digests(layout.store_path(index_dir), [d.id for d in docs if d.id in stored])
+        changes = guard.plan_changes(docs, stored, rebuild, digests)
         gen, manifest = write_generation(index_dir, lambda store: store.replace_documents(docs),
                                          seed=not rebuild, embedder=embedder, progress=progress,
                                          backend=backend, uri=uri, timings=stages)

@@ -14,11 +14,12 @@ code have different ids (from their 发文字号 or file names), so each is stor
 """
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Optional
 
 from kb.errors import LossRefused, ParseError
 from kb.types import Document
@@ -29,21 +30,36 @@ MAX_CLAUSE_LOSS = 0.2  # share of a stored document's clauses a re-ingest may dr
 @dataclass
 class Changes:
     """Document ids an ingest adds (new), replaces (already stored) and removes
-    (``--rebuild`` drops stored documents that are not re-ingested; ``kb remove``)."""
+    (``--rebuild`` drops stored documents that are not re-ingested; ``kb remove``);
+    ``unchanged``: those of ``replaced`` whose clauses (ids and texts) are the ones stored."""
 
     added: list[str] = field(default_factory=list)
     replaced: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, list[str]]:
         return asdict(self)
 
 
-def plan_changes(docs: Iterable[Document], stored: dict[str, int], rebuild: bool = False) -> Changes:
-    """Classify the documents of an ingest against ``stored`` ({doc id: clause count})."""
+def plan_changes(docs: Iterable[Document], stored: dict[str, int], rebuild: bool = False,
+                 stored_digests: Optional[dict[str, str]] = None) -> Changes:
+    """Classify the documents of an ingest against ``stored`` ({doc id: clause count}) and
+    ``stored_digests`` ({doc id: :func:`clause_digest` of its stored clauses})."""
+    docs = list(docs)
     ids = [d.id for d in docs]
+    digests = stored_digests or {}
+    same = [d.id for d in docs if d.id in digests and digests[d.id] == clause_digest((c.id, c.text) for c in d.clauses)]
     return Changes(added=[i for i in ids if i not in stored], replaced=[i for i in ids if i in stored],
-                   removed=sorted(set(stored) - set(ids)) if rebuild else [])
+                   removed=sorted(set(stored) - set(ids)) if rebuild else [], unchanged=same)
+
+
+def clause_digest(rows: Iterable[tuple[str, str]]) -> str:
+    """sha256 over a document's (clause id, text) pairs in document order."""
+    h = hashlib.sha256()
+    for cid, text in rows:
+        h.update(cid.encode() + b"\0" + text.encode() + b"\0")
+    return h.hexdigest()
 
 
 def problems(docs: Iterable[Document], stored: dict[str, int]) -> list[str]:
@@ -98,6 +114,24 @@ def stored_clause_counts(store_file: Path | None) -> dict[str, int]:
         counts = {r["doc_id"]: r["n"] for r in store.db.query(
             "SELECT doc_id, count(*) AS n FROM clauses GROUP BY doc_id")}
         return {d["id"]: counts.get(d["id"], 0) for d in store.db.query("SELECT id FROM documents")}
+    finally:
+        store.close()
+
+
+def stored_digests(store_file: Path | None, doc_ids: Iterable[str]) -> dict[str, str]:
+    """{doc id: :func:`clause_digest` of its stored clauses} for those of ``doc_ids`` stored."""
+    if store_file is None or not store_file.exists():
+        return {}
+    from kb.store import Store
+
+    store = Store(store_file, readonly=True)
+    try:
+        out = {}
+        for doc_id in dict.fromkeys(doc_ids):
+            rows = store.db.execute("SELECT id, text FROM clauses WHERE doc_id = ? ORDER BY ord", [doc_id]).fetchall()
+            if rows:
+                out[doc_id] = clause_digest(rows)
+        return out
     finally:
         store.close()
 

@@ -52,7 +52,7 @@ def test_one_changed_law_goes_to_the_delta(base, tmp_path, changed_law, fake_emb
     shutil.copytree(base, idx)
     before = sealed_inode(idx), sealed_inode(idx, "sparse", "sealed_data.npy")
     report = ingest([changed_law], idx, embedder=fake_embedder)
-    assert report.replaced == [LAW_ID]
+    assert report.replaced == [LAW_ID] and report.unchanged == []
     assert (sealed_inode(idx), sealed_inode(idx, "sparse", "sealed_data.npy")) == before  # linked, not rebuilt
     dense, sparse = meta(idx, "dense"), meta(idx, "sparse")
     # one article changed (in the delta, its sealed version tombstoned), one removed (tombstoned)
@@ -65,6 +65,13 @@ def test_one_changed_law_goes_to_the_delta(base, tmp_path, changed_law, fake_emb
     assert not any(h.clause.label == "第三十七条" and h.clause.doc_id == LAW_ID
                    for h in kb.search("第三十七条 反家庭暴力", k=50, mode="bm25").hits)
     assert kb.store.count("clauses") == KnowledgeBase.open(base, embedder=fake_embedder).store.count("clauses") - 1
+
+
+def test_the_same_files_again_are_reported_unchanged(base, tmp_path, fake_embedder):
+    idx = tmp_path / "index"
+    shutil.copytree(base, idx)
+    report = ingest([LAW, OTHER], idx, embedder=fake_embedder)
+    assert report.replaced == [LAW_ID, "xiaocheanquanguanlitiaoli-2012-04-05"] == report.unchanged
 
 
 def test_derived_indexes_answer_as_a_fresh_build(base, tmp_path, changed_law, fake_embedder):
