@@ -47,6 +47,7 @@ UriOpt = typer.Option(None, "--uri", help="Milvus server address (http://HOST:19
                       "token comes from $KB_MILVUS_TOKEN, never from the command line. Default: milvus-lite.")
 
 SIGPIPE_EXIT = 141  # what a shell reports for a Unix tool stopped by SIGPIPE (128 + 13)
+INTERRUPT_EXIT = 130  # … and for one stopped by Ctrl-C (128 + SIGINT 2)
 
 
 def say(message: str) -> None:
@@ -104,7 +105,8 @@ def handle_errors(fn: Callable) -> Callable:
     """Wrap a command: text arguments that are not valid UTF-8 are read as GB18030 with a
     warning, or refused saying so (see ``text_argument``); KbError becomes a one-line
     message on stderr and exit code 1; a closed stdout (``kb ask … | head``) ends the
-    command quietly with exit code 141, as SIGPIPE ends Unix tools."""
+    command quietly with exit code 141, as SIGPIPE ends Unix tools; Ctrl-C says that the
+    index is unchanged and exits 130, as SIGINT ends them."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -119,6 +121,10 @@ def handle_errors(fn: Callable) -> Callable:
         except BrokenPipeError:
             _silence_stdout()
             raise typer.Exit(SIGPIPE_EXIT) from None
+        except KeyboardInterrupt:
+            err.print("interrupted: the index is as it was (a write commits whole or not at all); "
+                      "kb ingest run again reuses the vectors already computed", highlight=False)
+            raise typer.Exit(INTERRUPT_EXIT) from None
 
     return wrapper
 
