@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json as jsonlib
+import re
 import sys
 from pathlib import Path
 from typing import Optional
@@ -102,7 +103,7 @@ def ask(question: str = typer.Argument(..., help="A question in Chinese, e.g. 20
         out.print("[dim]低置信度的相关条款 (low-confidence suggestions):[/]")
     for h in a.hits[:5]:
         c = h.clause
-        crumb = " › ".join(x for x in (c.plan and f"{c.plan}发展规划", c.domain or c.part, c.section,
+        crumb = " › ".join(x for x in (c.plan and plan_name(c), c.domain or c.part, c.section,
                                        str(c.number) if c.number else None) if x) if c.plan else h.place
         if h.doc and h.doc.doc_type:
             crumb = f"{crumb} ({h.doc.doc_type})"
@@ -111,3 +112,9 @@ def ask(question: str = typer.Argument(..., help="A question in Chinese, e.g. 20
             out.print(f"[bold]{c.heading}[/]", highlight=False)
         out.print(highlight(c.text, h.matched_terms, 300))
         print_tags(c)
+
+
+def plan_name(c) -> str:
+    """The plan's own title without its period (曾都区儿童发展规划(2021—2030年) → 曾都区儿童发展规划),
+    never a name made up from its short key."""
+    return re.sub(r"\s*[(（][^()（）]*[)）]\s*$", "", c.plan_title) if c.plan_title else c.plan
