@@ -45,6 +45,15 @@ def test_dev_target_values(kb, q):
     assert answer_ok(q.answer, q.q, a.answer), (q.answer, a.answer)
 
 
+@pytest.mark.parametrize("q,said", [
+    ("2030年儿童近视率目标", "小学生近视率: ≤ 38%"),        # an indicator and 目标, no 多少
+    ("婴儿死亡率有什么目标", "2030年 ≤ 4.5‰"),
+])
+def test_an_indicator_and_its_target_word_get_the_target_value(kb, q, said):
+    a = kb.ask(q)
+    assert a.kind == "target_value" and said in a.answer
+
+
 def test_domain_count(kb):
     a = kb.ask("妇女发展规划有几个发展领域")
     assert a.kind == "structure" and "8个" in a.answer
