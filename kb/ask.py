@@ -87,8 +87,10 @@ def _route(searcher: Searcher, question: str, k: int, filters=None) -> Answer:
     intent = result.intent
     named_target = bool(intent.indicators) and (intent.wants_value or asks_value(intent.text) or only_indicator(intent))
     if score < threshold(searcher) and not (named_target and value_targets(result)):
-        return Answer(NOT_FOUND, "not_found", result.hits[: CONFIDENCE["suggestions"]], confident=False,
-                      confidence=score)
+        # a question without a word (😀😀, "!?") gets no suggestions: they would be noise
+        worded = re.search(r"[^\W_]", question) is not None
+        return Answer(NOT_FOUND, "not_found", result.hits[: CONFIDENCE["suggestions"]] if worded else [],
+                      confident=False, confidence=score)
     if intent.wants_value or asks_value(intent.text) or only_indicator(intent):
         targets = with_other_documents(value_targets(result), searcher, intent.years, filters)
         if targets:

@@ -103,6 +103,7 @@ def test_answer_json_shape(kb):
 def test_junk_questions_are_not_found(kb, q):
     a = kb.ask(q)
     assert a.kind == "not_found" and not a.confident and a.answer == "未找到相关条款"
+    assert a.hits == []  # no suggestions for a question without a word
 
 
 @pytest.mark.parametrize("q,indicator,value", [("婴儿死亡率", "婴儿死亡率", "4.5‰"), ("小学生近视率", "小学生近视率", "38%")])
