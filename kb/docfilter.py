@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from kb.errors import QueryError
+from kb.grammars.header import DOC_TYPES, LEVELS
 from kb.versions import SUPERSEDED
 
 VERSIONS = ("current", "all")
 # filter name → documents column, and the option that sets it (for messages).
 _COLUMNS = {"doc_type": ("doc_type", "type"), "level": ("level", "level"), "issuer": ("issuer", "issuer")}
+_VOCABULARY = {"doc_type": DOC_TYPES, "level": LEVELS}
 
 
 @dataclass
@@ -51,8 +53,11 @@ class DocFilter:
             raise QueryError(f"unknown versions {self.versions!r}; use one of {', '.join(VERSIONS)}")
 
     def select(self, documents: list[dict[str, Any]]) -> DocSelection:
-        """Apply the filters to ``documents`` (rows of ``Store.documents()``). An unknown
-        value gives no ids and a message listing the known values."""
+        """Apply the filters to ``documents`` (rows of ``Store.documents()``). A value no
+        document has gives no ids and a message listing the values held; it is ``unknown``
+        (a mistake: callers raise QueryError) unless it is a type or level of the vocabulary
+        (``kb.grammars.header.DOC_TYPES``, ``LEVELS``: 规章, 省 in a knowledge base without
+        them match nothing, as a portal's menu of every level expects)."""
         docs = list(documents)
         keep = docs
         if self.doc is not None:
@@ -71,9 +76,9 @@ class DocFilter:
             if value is None:
                 continue
             known = sorted({d.get(col) for d in docs} - {None})
-            if value not in known:
+            if value not in known:  # a type or level of the vocabulary that no document has matches nothing
                 return DocSelection(set(), f"no document has {option} {value!r}; known: {', '.join(known)}", True,
-                                    True)
+                                    value not in _VOCABULARY.get(attr, ()))
             keep = [d for d in keep if d.get(col) == value]
         ids = {d["id"] for d in keep}
         message = None if ids else "no document matches " + ", ".join(f"{k}={v!r}" for k, v in self.active().items())

@@ -2,7 +2,11 @@
 class — versions, document filters — across the library, the CLI and the API."""
 from __future__ import annotations
 
+import re
+
 import pytest
+
+from kb.errors import QueryError
 
 OLD_WOMEN = "funvquanyibaozhangfa-2018-10-26"
 NEW_WOMEN = "funvquanyibaozhangfa-2022-10-30"
@@ -76,8 +80,10 @@ def test_type_and_level_filters_on_search(corpus_kb):
     assert regs[0].clause.doc_id == "xiaocheanquanguanlitiaoli-2012-04-05"
     none = kb.search("校车", doc_type="法律", issuer="国务院")
     assert none.hits == [] and "no document matches" in none.message
-    unknown = kb.search("校车", doc_type="规章")
+    unknown = kb.search("校车", doc_type="规章")  # a type of the vocabulary no document has: nothing, said
     assert unknown.hits == [] and unknown.message == "no document has type '规章'; known: 法律, 行政法规, 通知"
+    with pytest.raises(QueryError, match=re.escape("no document has type '火星'; known: 法律, 行政法规, 通知")):
+        kb.search("校车", doc_type="火星")  # no type at all: a mistake, as kb clauses and kb docs say
 
 
 def test_plan_filters_match_plan_clauses_only(corpus_kb):
@@ -98,8 +104,9 @@ def test_listings_take_the_document_filters(corpus_kb):
     assert law_targets and not law_targets & OLD
     assert OLD_MINORS in {t.clause_id.split(".")[0] for t in kb.targets(doc_type="法律", versions="all")}
     assert len(corpus_kb.targets(level="县区")) == len(corpus_kb.targets(doc="czf-2022-8")) == 108 + 76
-    with pytest.raises(QueryError, match="no document has level '省'; known: 县区, 国家"):
-        kb.clauses(level="省")
+    assert kb.clauses(level="省") == []  # a level of the vocabulary that no document has: nothing
+    with pytest.raises(QueryError, match="no document has level '州'; known: 县区, 国家"):
+        kb.clauses(level="州")  # no level at all: a mistake
     seed_only = {d["name"]: d["explicit"] for d in kb.departments(doc="czf-2022-8")}
     everywhere = {d["name"]: d["explicit"] for d in kb.departments()}
     assert all(everywhere[n] >= seed_only[n] for n in seed_only)
@@ -125,7 +132,9 @@ def test_cli_docs_shows_types_levels_and_versions(corpus_index):
     assert {(r["level"], r["issuer"], r["version_status"], r["superseded_by"]) for r in rows} == {
         ("国家", "国务院", "current", None)}
     res = CliRunner().invoke(app, ["clauses", "--type", "规章", "--index", str(corpus_index)])
-    assert res.exit_code == 1 and "known: 法律, 行政法规, 通知" in res.output
+    assert res.exit_code == 0 and "no clause matches" in res.output  # a type no document has
+    res = CliRunner().invoke(app, ["clauses", "--type", "火星", "--index", str(corpus_index)])
+    assert res.exit_code == 1 and "known: 法律, 行政法规, 通知" in res.output  # no type at all
 
 
 def test_cli_search_and_ask_with_filters(corpus_index):
@@ -174,8 +183,9 @@ def test_api_search_and_ask_filters(client):
     assert asked["hits"][0]["id"] == old_article
     laws = client.get("/api/search", params={"q": "校车", "type": "行政法规", "k": 3}).json()
     assert {h["doc_id"] for h in laws} == {"xiaocheanquanguanlitiaoli-2012-04-05"}
-    assert client.get("/api/search", params={"q": "校车", "level": "省"}).json() == []  # as for plan=
-    bad = client.get("/api/targets", params={"level": "省"})
+    assert client.get("/api/search", params={"q": "校车", "level": "省"}).json() == []  # no document has it
+    assert client.get("/api/targets", params={"level": "省"}).json() == []
+    bad = client.get("/api/targets", params={"level": "州"})  # no level at all
     assert bad.status_code == 422 and "known: 县区, 国家" in bad.json()["detail"]
     bad = client.get("/api/search", params={"q": "校车", "versions": "old"})
     assert bad.status_code == 422
@@ -185,4 +195,5 @@ def test_api_listings_take_the_filters(client):
     assert len(client.get("/api/targets", params={"type": "通知"}).json()) == 108 + 76
     seed = client.get("/api/departments", params={"doc": "czf-2022-8"}).json()
     assert seed and all(r["explicit"] + r["inferred"] > 0 for r in seed)
-    assert client.get("/api/departments", params={"type": "规章"}).status_code == 422
+    assert client.get("/api/departments", params={"type": "规章"}).json() == []
+    assert client.get("/api/departments", params={"type": "火星"}).status_code == 422

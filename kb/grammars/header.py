@@ -69,6 +69,11 @@ def read_header(lines: list[Line], stop: int) -> tuple[dict, set[int]]:
 PLAN_TYPES = ("实施方案", "行动计划", "发展规划", "规划", "纲要", "计划")
 NOTICE_TYPES = ("通知", "意见", "决定", "批复", "通报", "公告", "通告", "函", "报告", "方案", "办法", "规定", "细则",
                 "条例", "准则", "规则", "解释", "决议", "命令", "令")
+# Every type doc_type() can give, and every level level_of() can: a filter on one of them that
+# no document has yet matches nothing; any other value is a mistake (kb.docfilter).
+DOC_TYPES = tuple(dict.fromkeys(("法律", "行政法规", "地方性法规", "规章", "司法解释", *NOTICE_TYPES,
+                                 *(t for t in PLAN_TYPES if t != "发展规划"))))
+LEVELS = ("国家", "省", "市", "县区")
 
 
 def doc_type(title: str, grammar: str, issuer: Optional[str] = None, header: str = "") -> Optional[str]:
