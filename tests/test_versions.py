@@ -77,8 +77,10 @@ def test_doc_filter_by_type_level_issuer(law_facts):
 
 
 def test_unknown_filter_value_lists_known_values(law_facts):
-    sel = DocFilter(doc_type="规章").select(law_facts)
-    assert sel.unknown and sel.message == "no document has type '规章'; known: 法律, 行政法规, 通知"
+    sel = DocFilter(doc_type="火星").select(law_facts)
+    assert sel.unknown and sel.message == "no document has type '火星'; known: 法律, 行政法规, 通知"
+    sel = DocFilter(doc_type="规章").select(law_facts)  # of the vocabulary, held by no document: nothing
+    assert not sel.unknown and sel.ids == set() and sel.message == "no document has type '规章'; known: 法律, 行政法规, 通知"
     with pytest.raises(QueryError, match="no document '妇女法'; known: .*妇女权益保障法"):
         DocFilter(doc="妇女法").ids_or_raise(law_facts)
     with pytest.raises(QueryError, match="unknown versions 'old'; use one of current, all"):
