@@ -427,9 +427,10 @@ class Searcher:
 
     def make_scope(self, f: Filters) -> tuple[Scope, Optional[str]]:
         """The filters as a retriever takes them, and, when they match nothing, why (then
-        ``scope.ids`` is empty); QueryError for an unknown value (:meth:`allowed_ids`). The clause ids come from :meth:`allowed_ids`, except when
-        only document filters are set and the documents left out hold fewer clauses than
-        those kept (the default filter, current versions only): then the scope is every
+        ``scope.ids`` is empty); QueryError for an unknown value (:meth:`allowed_ids`). The
+        clause ids come from :meth:`allowed_ids`, except when only document filters are set
+        and the documents left out hold fewer clauses than those kept (the default filter,
+        current versions only): then the scope is every
         clause but those (``excluded``), a few thousand ids at the national size instead
         of ~62,000 (a cold ``kb search`` spent 1 s building that set). ``doc_ids`` and the
         plan, department and year fields carry the filter values for a database backend."""
