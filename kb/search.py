@@ -430,10 +430,10 @@ class Searcher:
         ``scope.ids`` is empty); QueryError for an unknown value (:meth:`allowed_ids`). The
         clause ids come from :meth:`allowed_ids`, except when only document filters are set
         and the documents left out hold fewer clauses than those kept (the default filter,
-        current versions only): then the scope is every
-        clause but those (``excluded``), a few thousand ids at the national size instead
-        of ~62,000 (a cold ``kb search`` spent 1 s building that set). ``doc_ids`` and the
-        plan, department and year fields carry the filter values for a database backend."""
+        current versions only): then the scope is every clause but those (``excluded``), a
+        few thousand ids at the national size instead of ~62,000 (a cold ``kb search`` spent
+        1 s building that set). ``doc_ids`` and the plan, department and year fields carry
+        the filter values for a database backend."""
         docs = f.documents().select(self.documents.values())
         if docs.unknown:
             raise QueryError(docs.message)
