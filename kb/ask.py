@@ -82,6 +82,8 @@ def _route(searcher: Searcher, question: str, k: int, filters=None) -> Answer:
     if about_docs is not None:
         return about_docs
     result = searcher.search(question, k=max(k, CONFIDENCE["depth"]), filters=filters)
+    if not result.hits and result.message:  # the filters leave nothing: say why
+        return Answer(f"{NOT_FOUND}({result.message})", "not_found", [], confident=False)
     score = confidence(searcher, result)
     depth_hits, result.hits = result.hits, result.hits[:k]
     intent = result.intent

@@ -91,6 +91,13 @@ def test_last_clause_of_a_section_ranks_first(kb, query, path):
     assert kb.search(query, k=3).hits[0].clause.short_path == path
 
 
+def test_ask_says_why_filters_leave_nothing(kb):
+    """A type of the vocabulary that no document has (规章) is no error, but the answer says
+    why nothing was found."""
+    a = kb.ask("儿童溺水", doc_type="规章")
+    assert a.kind == "not_found" and a.answer.startswith("未找到相关条款(no document has type '规章'")
+
+
 def test_demote_duplicates_keeps_distinct_first():
     from kb.types import Clause
 
