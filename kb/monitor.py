@@ -295,10 +295,16 @@ def monitor_kb(kb, plan: Optional[str] = None, domain: Optional[str] = None,
 
 
 def _targets_with_clauses(kb) -> list[tuple[Target, Any]]:
-    clauses = {c.id: c for c in kb.store.clauses(with_tags=False)}
+    """(target, clause) of the plans' targets in current documents: what is monitored. A
+    law article's numbers (a fine of 1万元, an age) are no 目标值, and a superseded version
+    (历史版本) is no longer the plan in force."""
+    current = kb.doc_ids()  # None: every document is current
+    clauses = {c.id: c for c in kb.store.clauses("plan IS NOT NULL", with_tags=False)
+               if current is None or c.doc_id in current}
     out = []
     for t in kb.store.targets():
-        c = clauses[t.clause_id]
-        t.short_path = c.short_path
-        out.append((t, c))
+        c = clauses.get(t.clause_id)
+        if c is not None:
+            t.short_path = c.short_path
+            out.append((t, c))
     return out

@@ -197,3 +197,19 @@ def test_api_listings_take_the_filters(client):
     assert seed and all(r["explicit"] + r["inferred"] > 0 for r in seed)
     assert client.get("/api/departments", params={"type": "规章"}).json() == []
     assert client.get("/api/departments", params={"type": "火星"}).status_code == 422
+
+
+def test_only_the_plans_targets_are_monitored(corpus_kb, client, corpus_index, tmp_path):
+    """Numbers tagged in law articles (a fine of 1万元, an age) and superseded versions are no
+    目标值 of the plans: the monitor, the report and /api/monitor cover the seed's 108 + 76."""
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    rows = corpus_kb.monitor()
+    assert len(rows) == 108 + 76 and {r.doc_id for r in rows} == {"czf-2022-8"} and all(r.plan for r in rows)
+    assert len(client.get("/api/monitor").json()) == 108 + 76  # no plan given: was a 500
+    out = tmp_path / "r.html"
+    res = CliRunner().invoke(app, ["report", "--out", str(out), "--index", str(corpus_index)])
+    assert res.exit_code == 0, res.output  # no --plan: was an AttributeError
+    assert "184 targets" in res.output and out.read_text("utf-8").startswith("<!DOCTYPE html>")
