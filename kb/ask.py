@@ -426,8 +426,8 @@ def answer_structure(searcher: Searcher, q: str, filters=None) -> Optional[Answe
 
 
 def _domain_answer(q: str, domain: str, scopes: list[PlanScope]) -> Optional[Answer]:
-    """A 发展领域's Nth clause of a section (or its last, 最后一条), its counts (and last
-    clause), or its listing."""
+    """A 发展领域's Nth clause of a section (or one counted from its end: 最后一条, 倒数第二条),
+    its counts (and last clause), or its listing."""
     multi = len({s.info.doc_id for s in scopes}) > 1
     section = next((s for s in _SECTIONS if s in q), None)
     number = article_number(q) or ordinal(q)  # 第8条 of a domain's section, or its 最后一条
@@ -435,7 +435,8 @@ def _domain_answer(q: str, domain: str, scopes: list[PlanScope]) -> Optional[Ans
         found = []
         for s in scopes:
             listed = [c for c in s.clauses if c.domain == domain and c.section == section]
-            picked = listed[-1:] if number == LAST else [c for c in listed if c.number == number]
+            picked = ([listed[number]] if len(listed) >= -number else []) if number < 0 else \
+                [c for c in listed if c.number == number]
             found += [(s, c) for c in picked]
         if found:
             parts = [(f"{s.label} " if multi else "") + f"{cite(c, multi)}: {c.heading or c.text[:60]}" for s, c in found]
@@ -443,7 +444,8 @@ def _domain_answer(q: str, domain: str, scopes: list[PlanScope]) -> Optional[Ans
         sizes = [(s, sum(1 for c in s.clauses if c.domain == domain and c.section == section)) for s in scopes]
         if any(n for _, n in sizes):  # the section is there, the number is not: say so, cite nothing in its place
             parts = [(f"{s.label} " if multi else "") + f"{domain}{section}共{n}条" for s, n in sizes if n]
-            return Answer(f"没有第{number}条:" + _per_document(parts, scopes), "not_found", [], confident=False)
+            asked = f"第{number}条" if number > 0 else f"倒数第{-number}条"
+            return Answer(f"没有{asked}:" + _per_document(parts, scopes), "not_found", [], confident=False)
     if re.search(_COUNT, q):
         asked = [section] if section and not ("和" in q and all(s in q for s in _SECTIONS)) else list(_SECTIONS)
         parts, cited = [], []

@@ -22,10 +22,13 @@ from __future__ import annotations
 import re
 from typing import Any, Optional
 
-from kb.query import named_documents
+from kb.query import named_documents, ordinal
 from kb.search import Filters, Hit, Searcher, article_number
 
 WHICH_ARTICLE = re.compile(r"哪一?条|哪几条|哪些条(款|文)?|第几条")
+LAW_ENDINGS = ("法", "条例", "规定", "办法", "细则")
+LAW_NAME = re.compile(r"([\u4e00-\u9fff]{2,16}?(?:法|条例|规定|办法|细则))\s*(?:的)?第\s*[0-9一二两三四五六七八九十百千零〇]+\s*条")
+DIVISION = re.compile(r"第\s*[0-9一二三四五六七八九十百]+\s*[编章节]")
 ARTICLE_COUNT = re.compile(r"(多少|几)条(条文)?[?吗呢。.]*$")  # at the end: 几条措施 counts measures, not articles
 DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,10}[〔\[［(（【]\s*(\d{4})\s*[〕\]］)）】]\s*(\d{1,4})\s*号")
 WHEN = re.compile(r"什么时[候间]|何时|哪天|哪一天|哪年|哪一年|几月几[号日]|日期|时间|几号")
@@ -60,12 +63,18 @@ def answer_documents(searcher: Searcher, q: str, k: int = 5):
     laws = [i for i in named if docs[i].get("grammar") == "law"]
     if laws:
         number = article_number(q)
+        from_end = ordinal(q)
+        if number is None and from_end is not None and from_end < 0:  # 最后一条, 倒数第二条 of a law
+            last = max((n for _, _, n, _ in _article_rows(searcher, laws[:1])), default=None)
+            number = last + 1 + from_end if last is not None else None
         if number is not None:
             return _article(searcher, laws, number, q)
         if ARTICLE_COUNT.search(q) and not WHICH_ARTICLE.search(q):
-            return _article_count(searcher, laws)
+            return _article_count(searcher, laws, q)
         if WHICH_ARTICLE.search(q):
             return _which_article(searcher, q, laws, k)
+    elif article_number(q) is not None and LAW_NAME.search(q):
+        return _unknown_law_article(searcher, q, article_number(q), docs)
     about = [docs[i] for i in named]
     if not about:
         about = [d for d in docs.values() if GENERIC["plan"].search(q) and d.get("grammar") != "law"]
@@ -122,28 +131,79 @@ def _article(searcher: Searcher, laws: list[str], number: int, q: str):
     return Answer(text, "article", hits)
 
 
-def _article_count(searcher: Searcher, laws: list[str]):
+def _article_count(searcher: Searcher, laws: list[str], q: str):
     """"妇女权益保障法一共多少条" → the number of articles of each named law (current version),
-    with its first and last article, from the stored tree."""
+    with its first and last article, from the stored tree; "…第十章有几条" → those of that
+    编/章/节 (not found when the law has no such division)."""
     from kb.ask import Answer
 
-    spans = _article_spans(searcher, laws)
-    return Answer(";".join(spans) + "。", "structure", []) if spans else None
+    division = DIVISION.search(q)
+    if division is None:
+        spans = _article_spans(searcher, laws)
+        return Answer("知识库中" + ";".join(spans) + "。", "structure", []) if spans else None
+    label = re.sub(r"\s", "", division[0])
+    marks = ",".join("?" * len(laws))
+    under: dict[tuple[str, str], list] = {}
+    for c in searcher.clauses.where(f"doc_id IN ({marks}) AND label IS NOT NULL", laws):
+        part = next((p for p in c.path[1:-1] if re.sub(r"\s", "", p).startswith(label)), None)
+        if part is not None:
+            under.setdefault((c.doc_id, part), []).append(c)
+    if not under:
+        return Answer(f"没有{label}:知识库中" + ";".join(_article_spans(searcher, laws)) + "。", "not_found", [],
+                      confident=False)
+    parts = [f"《{_title(searcher, d)}》{part}为{arts[0].label}" + (f"至{arts[-1].label}" if len(arts) > 1 else "")
+             + f",共{len(arts)}条" for (d, part), arts in under.items()]
+    return Answer(";".join(parts) + "。", "structure", [])
+
+
+def _article_rows(searcher: Searcher, laws: list[str]) -> list[tuple[str, int, int, int]]:
+    """(doc id, first, last article number, count of articles) per law holding articles."""
+    marks = ",".join("?" * len(laws))
+    return searcher.store.db.execute(
+        f"SELECT doc_id, min(number), max(number), count(*) FROM clauses WHERE doc_id IN ({marks}) "
+        "AND label IS NOT NULL AND number IS NOT NULL GROUP BY doc_id ORDER BY doc_id", laws).fetchall()
 
 
 def _article_spans(searcher: Searcher, laws: list[str]) -> list[str]:
     """Per law: "《title》为第一条至第三十八条,共38条" (the labels of its first and last
     articles, and how many it has); laws without articles are left out."""
-    marks = ",".join("?" * len(laws))
     spans = []
-    for doc_id, first, last, n in searcher.store.db.execute(
-            f"SELECT doc_id, min(number), max(number), count(*) FROM clauses WHERE doc_id IN ({marks}) "
-            "AND label IS NOT NULL AND number IS NOT NULL GROUP BY doc_id ORDER BY doc_id", laws):
+    for doc_id, first, last, n in _article_rows(searcher, laws):
         labels = {c.number: c.label for c in searcher.clauses.where(
             "doc_id = ? AND label IS NOT NULL AND number IN (?, ?)", [doc_id, first, last])}
-        title = searcher.docs[doc_id].title if doc_id in searcher.docs else doc_id
-        spans.append(f"《{title}》为{labels.get(first, first)}至{labels.get(last, last)},共{n}条")
+        spans.append(f"《{_title(searcher, doc_id)}》为{labels.get(first, first)}至{labels.get(last, last)},共{n}条")
     return spans
+
+
+def _title(searcher: Searcher, doc_id: str) -> str:
+    return searcher.docs[doc_id].title if doc_id in searcher.docs and searcher.docs[doc_id].title else doc_id
+
+
+def _unknown_law_article(searcher: Searcher, q: str, number: int, docs: dict[str, dict]):
+    """第N条 of a law named by a name no document has ("反家暴法第二十三条", "劳动法第十条"): the
+    article N of the law whose title holds the name's characters in order (an abbreviation:
+    反家暴法 → 反家庭暴力法), said to be read so; else not found, saying the knowledge base
+    holds no such law — never another article in its place."""
+    from kb.ask import Answer
+
+    name = re.sub(r"^(请问|问一下|我想问|想问|根据|按照|依据|依照|关于)", "", LAW_NAME.search(q)[1])
+    laws = [d["id"] for d in docs.values() if d.get("grammar") == "law" and d.get("version_status") != "superseded"
+            and _abbreviates(name, d.get("short_title") or d.get("title") or "")]
+    if not laws:
+        return Answer(f"知识库中没有《{name}》(`kb docs` 列出已收录的文件)。", "not_found", [], confident=False)
+    answer = _article(searcher, current_versions(laws, docs)[:1], number, q)
+    answer.answer = f"「{name}」按《{_title(searcher, answer.hits[0].clause.doc_id if answer.hits else laws[0])}》理解:" \
+        + (answer.answer or "")
+    return answer
+
+
+def _abbreviates(name: str, title: str) -> bool:
+    """Whether ``name`` reads as an abbreviation of ``title``: its characters in order, the
+    same first character and the same kind of ending (…法, …条例, …规定, …办法)."""
+    if not name or not title or name[0] != title[0] or not any(name.endswith(e) and title.endswith(e) for e in LAW_ENDINGS):
+        return False
+    it = iter(title)
+    return all(ch in it for ch in name)
 
 
 def _which_article(searcher: Searcher, q: str, laws: list[str], k: int):

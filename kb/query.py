@@ -25,7 +25,7 @@ class Intent:
     ``section``: 主要目标 or 策略措施 when the wording asks for one; ``years``: 4-digit
     years; ``departments``: canonical names; ``indicators``: indicator names (normalised)
     found in the query; ``wants_value``: the question asks for a number; ``domains``: 发展领域
-    names written in the query; ``number``: N of a 第N条 reference (``LAST`` for 最后一条);
+    names written in the query; ``number``: N of a 第N条 reference (negative from the end: ``LAST`` for 最后一条);
     ``expansions``: official
     terms for the query's colloquial words (``colloquial`` in kb/data/query.yaml); ``doc_ids``:
     the documents the query names by title (see ``named_documents``) and ``families`` the
@@ -145,20 +145,23 @@ LAST = -1  # ordinal() of 最后一条 / 最后一项 / 末条: the last clause 
 
 
 def ordinal(q: str) -> Optional[int]:
-    """N of 第N条/第N项 (Arabic or Chinese numerals up to 99); ``LAST`` for the last one
-    (最后一条, 最后1项, 末条); else None."""
+    """N of 第N条/第N项 (Arabic or Chinese numerals up to 99); counted from the end as a
+    negative number: ``LAST`` (-1) for 最后一条 / 最后1项 / 末条 / 倒数第一条, -2 for 倒数第二条;
+    else None."""
     if re.search(r"最后\s*[一1]?\s*[条项点]|末[条项]", q):
         return LAST
-    m = re.search(r"第\s*([0-9]{1,2}|[一二两三四五六七八九十]{1,3})\s*[条项点]", q)
+    m = re.search(r"(倒数)?第\s*([0-9]{1,2}|[一二两三四五六七八九十]{1,3})\s*[条项点]", q)
     if not m:
         return None
-    s = m[1]
+    s = m[2]
     if s.isdigit():
-        return int(s)
-    if "十" in s:
+        n = int(s)
+    elif "十" in s:
         tens, _, ones = s.partition("十")
-        return _CN_DIGITS.get(tens, 1) * 10 + _CN_DIGITS.get(ones, 0)
-    return _CN_DIGITS.get(s)
+        n = _CN_DIGITS.get(tens, 1) * 10 + _CN_DIGITS.get(ones, 0)
+    else:
+        n = _CN_DIGITS.get(s)
+    return -n if m[1] and n else n
 
 
 def mentioned_indicators(q: str, indicators: Iterable[str]) -> list[str]:

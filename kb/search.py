@@ -15,7 +15,7 @@ from typing import Any, NamedTuple, Optional
 from kb import indexes, layout
 from kb.errors import IndexStale, QueryError
 from kb.indexes import law_chapter, law_short_title
-from kb.query import LAST, Intent, asked_families, document_names, named_documents, question_words, understand
+from kb.query import Intent, asked_families, document_names, named_documents, question_words, understand
 from kb.retrievers.base import RetrievalQuery, Scope
 from kb.store import ClauseTable, Store
 from kb.types import Clause
@@ -362,13 +362,15 @@ class Searcher:
             h.score *= factor * self.family_factor(c, intent)
 
     def is_numbered(self, c: Clause, number: int) -> bool:
-        """Whether ``c`` is clause ``number`` of its section (kb.query.ordinal; ``LAST``: the
-        section's last clause, from ``Store.last_numbers``, read once)."""
-        if number != LAST:
+        """Whether ``c`` is clause ``number`` of its section (kb.query.ordinal; negative from
+        the end, ``LAST`` the section's last clause: the plans number each section 1..N, and
+        N comes from ``Store.last_numbers``, read once)."""
+        if number > 0:
             return c.number == number
         if self._last_numbers is None:
             self._last_numbers = self.store.last_numbers()
-        return c.number is not None and self._last_numbers.get((c.doc_id, c.domain, c.section)) == c.number
+        last = self._last_numbers.get((c.doc_id, c.domain, c.section))
+        return c.number is not None and last is not None and c.number == last + 1 + number
 
     def family(self, doc_id: str) -> str:
         """A document's family: "law" for laws and regulations (kb.grammars.law), else its
@@ -607,12 +609,12 @@ def matched_terms(tokens: list[str], text: str) -> list[str]:
 
 def article_number(q: str) -> Optional[int]:
     """N of the first 第N条 in ``q`` (Arabic or Chinese numerals, 第一千零四十七条 → 1047),
-    None when there is none."""
+    None when there is none (倒数第二条 counts from the end: kb.query.ordinal)."""
     import re
 
     from kb.grammars.lines import cn_number
 
-    m = re.search(r"第\s*([0-9]{1,4}|[一二两三四五六七八九十百千零〇]{1,8})\s*条", q)
+    m = re.search(r"(?<!倒数)第\s*([0-9]{1,4}|[一二两三四五六七八九十百千零〇]{1,8})\s*条", q)
     if not m:
         return None
     return int(m[1]) if m[1].isdigit() else cn_number(m[1])

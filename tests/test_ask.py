@@ -62,6 +62,7 @@ def test_domain_count(kb):
 @pytest.mark.parametrize("q,path,heading", [
     ("妇女与环境的策略措施最后一条是什么", "妇女/妇女与环境/策略措施/14", "发挥妇联组织在营造男女平等和妇女全面发展环境中的积极作用"),
     ("儿童安全主要目标的最后一项", "儿童/儿童安全/主要目标/8", "全面加强儿童网络保护"),
+    ("妇女与环境的策略措施倒数第二条是什么", "妇女/妇女与环境/策略措施/13", "推进妇女领域对外交往"),
 ])
 def test_last_clause_of_a_section(kb, q, path, heading):
     """最后一条 of a 发展领域's section is answered with that clause alone (the seed: 14

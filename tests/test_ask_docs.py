@@ -85,6 +85,34 @@ def test_a_count_of_something_else_in_a_law_is_not_its_article_count(mixed):
     assert mixed.ask("反家庭暴力法规定人身安全保护令有几条措施").kind != "structure"
 
 
+@pytest.mark.parametrize("q,article", [
+    ("反家庭暴力法最后一条是什么", "fanjiatingbaolifa-2015-12-27.a38"),       # 38 articles
+    ("妇女权益保障法倒数第二条", "funvquanyibaozhangfa-2022-10-30.a85"),     # 86 in the current version
+])
+def test_an_article_counted_from_the_end(mixed, q, article):
+    a = mixed.ask(q)
+    assert a.kind == "article" and [h.clause.id for h in a.hits] == [article]
+
+
+def test_articles_of_one_chapter_are_counted(mixed):
+    a = mixed.ask("妇女权益保障法第十章有几条")
+    assert a.kind == "structure" and "第十章" in a.answer and "为第八十六条,共1条" in a.answer
+    a = mixed.ask("妇女权益保障法第十一章有几条")  # the law has ten
+    assert a.kind == "not_found" and a.answer.startswith("没有第十一章")
+
+
+def test_an_abbreviated_law_name_is_read_as_the_law_and_said_so(mixed):
+    a = mixed.ask("反家暴法第二十三条说什么")
+    assert a.kind == "article" and a.hits[0].clause.id == "fanjiatingbaolifa-2015-12-27.a23"
+    assert a.answer.startswith("「反家暴法」按《中华人民共和国反家庭暴力法》理解")
+
+
+def test_an_article_of_a_law_not_held_is_not_found(mixed):
+    """Never another law's article in its place (劳动法 is not in the knowledge base)."""
+    a = mixed.ask("劳动法第十条说什么")
+    assert a.kind == "not_found" and a.hits == [] and "知识库中没有《劳动法》" in a.answer
+
+
 def test_article_of_a_law_with_two_versions_comes_from_the_current_one(mixed):
     a = mixed.ask("妇女权益保障法第二十三条是什么")
     assert a.kind == "article" and [h.clause.doc_id for h in a.hits] == ["funvquanyibaozhangfa-2022-10-30"]

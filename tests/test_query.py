@@ -30,9 +30,16 @@ def test_asked_families(q, named, families, segmenter):
     ("妇女与环境的策略措施一共有几条?最后一条是什么?", LAST),
     ("儿童安全策略措施的最后1项", LAST),
     ("主要目标的末条", LAST),
+    ("妇女与环境的策略措施倒数第二条是什么", -2),                  # counted from the end
     ("最后的目标是什么", None),                                    # 最后 without 条/项 is no ordinal
     ("2030年新生儿死亡率目标是多少", None),
 ])
 def test_ordinal(q, number):
     """第N条/第N项 give N; 最后一条 the section's last clause (kb.search boosts it)."""
     assert ordinal(q) == number
+
+
+def test_article_number_is_not_read_inside_a_count_from_the_end():
+    from kb.search import article_number
+
+    assert article_number("反家庭暴力法第二十三条") == 23 and article_number("倒数第二条") is None
