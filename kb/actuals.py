@@ -25,7 +25,7 @@ import re
 import sqlite3
 import unicodedata
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
 
@@ -236,9 +236,18 @@ def _xlsx_rows(path: Path, raw: bytes) -> list[list[Any]]:
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as e:
         raise InputError(f"{path.name} is not a readable .xlsx workbook ({e}); save it again from Excel") from e
     try:
-        return [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
+        return [[_xlsx_value(c) for c in r] for r in wb.worksheets[0].iter_rows()]
     finally:
         wb.close()
+
+
+def _xlsx_value(cell: Any) -> Any:
+    """A cell's value as the sheet shows it: a number formatted as a percentage (0.825 shown
+    as 82.5%) becomes "82.5%", so that its unit is read with it, not guessed 100× too small."""
+    v = getattr(cell, "value", None)
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and "%" in (getattr(cell, "number_format", "") or ""):
+        return f"{v * 100:.10g}%"
+    return v
 
 
 def map_columns(header: list[str], name: str = "file") -> dict[str, int]:
@@ -416,12 +425,29 @@ def _row(row_no: int, cell: dict[str, Any], catalog: Catalog, plans: list[PlanIn
                  catalog.units.get((key, region), set()), report)
     if how != "exact":
         report.matches.append(RowMatch(row_no, raw_name, key, how, score))
+    _check_rate(raw_name, value, unit)
     normalized = value / RATE_DENOM[unit] if unit in RATE_DENOM else None
     return Actual(key, year, value, unit, normalized, region, str(cell.get("source") or "").strip(), raw_name,
                   file, row_no, when, how)
 
 
+def _check_rate(name: str, value: float, unit: Optional[str]) -> None:
+    """ValueError for a rate no statistic can have: below 0, or above the whole (100%, 1000‰)
+    — except a gross ratio (毛入园率 counts pupils of every age) above it and a growth or
+    difference (增长率, 差距) below 0."""
+    if unit not in RATE_DENOM:
+        return
+    whole = RATE_DENOM[unit]
+    if value < 0 and not re.search(r"增长|增速|变化|差", name):
+        raise ValueError(f"{name}: {value:g}{unit} is below 0; a rate cannot be negative")
+    if value > whole and not re.search(r"毛|增长|增速|变化|比上年", name):
+        raise ValueError(f"{name}: {value:g}{unit} is more than the whole ({whole}{unit}); "
+                         "is the value a count, or in another unit?")
+
+
 def _year(v: Any) -> int:
+    if isinstance(v, date):  # a date cell of a spreadsheet (datetime too): its year
+        return _year(v.year)
     s = unicodedata.normalize("NFKC", str(v if v is not None else "")).strip()
     s = re.sub(r"(?:\.0+)?\s*年?(?:度|底|末)?$", "", s)
     if not re.fullmatch(r"\d{4}", s) or not 1949 <= int(s) <= 2100:

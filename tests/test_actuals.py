@@ -111,6 +111,32 @@ def test_xlsx(kb, tmp_path):
     assert {a.row for a in kb.actuals()} == {2, 3}
 
 
+def test_xlsx_percent_cells_and_date_years(kb, tmp_path):
+    """A cell formatted as a percentage holds 0.825 and shows 82.5%: read as shown, not as
+    0.825%; a year typed as a date cell gives its year."""
+    import datetime
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["地区", "指标", "年度", "值"])
+    ws.append(["曾都区", "产前筛查率", datetime.datetime(2022, 1, 1), 0.825])
+    ws["D2"].number_format = "0.0%"
+    f = tmp_path / "percent.xlsx"
+    wb.save(f)
+    kb.import_actuals(f)
+    assert ("产前筛查率", 2022, 82.5, "%") in {(a.indicator, a.year, a.value, a.unit) for a in kb.actuals()}
+
+
+@pytest.mark.parametrize("row,said", [("产前筛查率,2021,-5,%", "-5% is below 0"),
+                                      ("产前筛查率,2021,150,%", "150% is more than the whole (100%)"),
+                                      ("新生儿死亡率,2021,1200,‰", "1200‰ is more than the whole (1000‰)")])
+def test_impossible_rates_are_rejected(kb_with_example, tmp_path, row, said):
+    f = write(tmp_path, "odd.csv", "指标,年份,数值,单位\n" + row + "\n")
+    assert_rejected_unchanged(kb_with_example, f, said)
+
+
 @pytest.mark.parametrize("written, unit", [("%", "%"), ("％", "%"), ("‰", "‰"), ("千分率", "‰"), ("1/10万", "1/100000"),
                                            ("十万分之一", "1/100000"), ("/10万", "1/100000"), ("1/万", "1/10000"),
                                            ("万分之一", "1/10000"), ("per 100,000", "1/100000"), ("个", "个"), ("", None)])
