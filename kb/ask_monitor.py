@@ -22,10 +22,11 @@ _TARGET_WORDS = re.compile(r"目标|规划|要求|计划")
 _YEAR_RE = re.compile(r"(20\d\d)\s*年")
 
 
-def with_actuals(answer: Answer, question: str, monitor: Callable[[], list[MonitorRow]]) -> Answer:
+def with_actuals(answer: Answer, question: str, monitor: Callable[..., list[MonitorRow]]) -> Answer:
     """``answer`` restated from the actual values when the question asks for them (see the
-    module docstring); ``monitor()`` gives the knowledge base's monitoring rows and is only
-    called for a ``target_value`` answer."""
+    module docstring); ``monitor(year=None)`` gives the knowledge base's monitoring rows as
+    of a monitoring year (None: the latest data) and is only called for a ``target_value``
+    answer."""
     if answer.kind != "target_value" or not answer.targets:
         return answer
     wanted = {(t.clause_id, t.indicator, t.year or t.year_implied) for t in answer.targets}
@@ -41,6 +42,8 @@ def with_actuals(answer: Answer, question: str, monitor: Callable[[], list[Monit
         return _answer(answer, "monitor_status", ";".join(status_sentence(r) for r in due), due)
     target_years = {r.target_year for r in rows}
     if (years and not target_years & set(years) and not _TARGET_WORDS.search(words)) or ACTUAL_RE.search(words):
+        if years:  # "2022年是多少": each target's status as of that year, not as of the latest data
+            rows = [r for r in monitor(year=max(years)) if (r.clause_id, r.indicator, r.target_year) in wanted]
         return _answer(answer, "actual_value", actual_sentence(rows, years), rows)
     return answer
 

@@ -106,6 +106,14 @@ def test_ask_answers_an_actual_value_cited_to_clause_and_source(kb_with_actuals)
     assert a.to_dict()["monitor"][0]["latest"]["source"] == "示例数据(非真实统计)"
 
 
+def test_an_earlier_years_actual_value_carries_that_years_status(kb_with_actuals):
+    """产前筛查率 was 79% in 2022 (example data): the 2025 target (≥ 80%) was not met yet
+    then, though the 2023 value (81.2%) meets it."""
+    a = kb_with_actuals.ask("产前筛查率2022年是多少")
+    assert a.kind == "actual_value" and a.answer.startswith("产前筛查率: 2022年实际值 79%")
+    assert "已达标" not in a.answer and {r.latest.year for r in a.monitor} == {2022}
+
+
 def test_ask_answers_a_status(kb_with_actuals):
     a = kb_with_actuals.ask("产前筛查率达到目标了吗")
     assert a.kind == "monitor_status"
