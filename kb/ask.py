@@ -248,9 +248,10 @@ def value_targets(result: SearchResult, top: int = 5) -> list[Target]:
     for h in result.hits[: top if wanted else 3]:
         for t in h.clause.targets:
             name = t.indicator_norm or t.indicator
-            if t.value is None and t.value_min is None:
-                continue
-            if wanted and (name in wanted or any(w in name or name in w for w in wanted)):
+            named = wanted and (name in wanted or any(w in name or name in w for w in wanted))
+            if t.value is None and t.value_min is None and not (named and t.comparator in ("increase", "decrease")):
+                continue  # a target without a value answers only when its indicator is named (人工流产率: 下降)
+            if named:
                 found.append(t)
             elif not wanted and _shared_pairs(result.intent.text, t.indicator + t.evidence) >= 2:
                 found.append(t)
