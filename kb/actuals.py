@@ -214,6 +214,8 @@ def read_table(path: Path, data: Optional[bytes] = None) -> Table:
     if not numbered:
         raise InputError(f"{path.name} is empty: give a header row (指标, 年份, 数值…) and one row per indicator and year")
     (_, header), rest = numbered[0], numbered[1:]
+    if not rest:
+        raise InputError(f"{path.name} has a header row and no data: add one row per indicator and year under it")
     return Table([str(h or "").strip() for h in header], rest)
 
 

@@ -234,6 +234,8 @@ def test_unsupported_and_empty_files(kb, tmp_path):
         kb.import_actuals(write(tmp_path, "a.json", "{}"))
     with pytest.raises(InputError, match="is empty"):
         kb.import_actuals(write(tmp_path, "e.csv", "\n\n"))
+    with pytest.raises(InputError, match="h.csv has a header row and no data"):
+        kb.import_actuals(write(tmp_path, "h.csv", "指标,年份,数值,单位\n"))
     with pytest.raises(InputError, match="not a readable .xlsx"):
         kb.import_actuals(write(tmp_path, "x.xlsx", "not a zip"))
     assert kb.actuals() == []
