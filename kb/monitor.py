@@ -113,19 +113,32 @@ def monitor(targets: Iterable[tuple[Target, Any]], plans: list[PlanInfo], actual
             names: IndicatorNames, year: Optional[int] = None) -> list[MonitorRow]:
     """One MonitorRow per (target, clause) pair, in the order given.
 
-    ``year`` is the monitoring year: actuals after it are ignored (None: all of them).
+    ``year`` is the monitoring year: actuals after it are ignored (None: all of them). When
+    several sources give one indicator's value for the year judged, the row is judged on
+    one of them (the last by source name) and its note names the others and their values.
     ``clause`` needs ``id``, ``doc_id``, ``plan``, ``domain``, ``short_path`` (kb.types.Clause)."""
     by_plan = {(p.doc_id, p.key): p for p in plans}
     series: dict[tuple[str, str], dict[int, Actual]] = {}
+    every: dict[tuple[str, str, int], list[Actual]] = {}  # all sources of one indicator, region and year
     for a in sorted(actuals, key=lambda a: (a.year, a.source, a.imported_at)):
         if year is None or a.year <= year:
             series.setdefault((a.indicator, a.region), {})[a.year] = a
+            every.setdefault((a.indicator, a.region, a.year), []).append(a)
     rows = []
     for t, c in targets:
         plan = by_plan.get((c.doc_id, c.plan))
         region = plan.area if plan else ""
-        found = series.get((names.key_of(t.indicator_norm or t.indicator), region), {})
-        rows.append(target_status(t, c, plan, region, found))
+        key = (names.key_of(t.indicator_norm or t.indicator), region)
+        found = series.get(key, {})
+        row = target_status(t, c, plan, region, found)
+        if row.latest is not None:  # two sources disagree on the year judged: say so, never pick silently
+            used = found[row.latest.year]
+            others = [a for a in every.get((*key, row.latest.year), []) if a is not used and a.value != used.value]
+            if others:
+                said = "、".join(f"{a.source or a.file} {value_text(a.value, a.unit)}" for a in others)
+                extra = f"{row.latest.year}年另有来源报 {said},按 {used.source or used.file} 判定"
+                row.note = f"{row.note};{extra}" if row.note else extra
+        rows.append(row)
     return rows
 
 

@@ -273,3 +273,13 @@ def test_indicator_names_group_the_plans_wording():
 def test_example_file_is_marked_as_example_values():
     rows = EXAMPLE.read_text("utf-8").splitlines()[1:]
     assert rows and all("示例数据(非真实统计)" in r and "示例值" in r for r in rows)
+
+
+def test_two_sources_for_one_year_are_both_named(kb, tmp_path):
+    """The monitor judges on one value and its note names the other source's, never
+    choosing silently (小学生近视率 2024: 30% from one office, 45% from another)."""
+    kb.import_actuals(write(tmp_path, "two.csv", HEADER + "小学生近视率,2024,30,%,曾都区,区教育局\n"
+                                                          "小学生近视率,2024,45,%,曾都区,区卫生健康局\n"))
+    row = next(r for r in kb.monitor() if r.indicator == "小学生近视率")
+    other = {"区教育局": "区卫生健康局 45%", "区卫生健康局": "区教育局 30%"}[row.latest.source]
+    assert f"2024年另有来源报 {other},按 {row.latest.source} 判定" in row.note
