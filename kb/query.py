@@ -165,13 +165,25 @@ def ordinal(q: str) -> Optional[int]:
 
 
 def mentioned_indicators(q: str, indicators: Iterable[str]) -> list[str]:
-    """Indicator names contained in ``q``; when none is contained whole, those sharing
-    their longest part (≥ 3 characters ending in 率/比例, e.g. 近视率 for 小学生近视率)."""
+    """Indicator names contained in ``q`` — as the plans write them, or by another name of
+    the statistic in the indicator lexicon (kb/data/indicator_synonyms.yaml, the one the
+    actuals import reads: 孕产妇贫血患病率 is the plans' 孕产妇贫血率); when none is contained
+    whole, those sharing their longest part (≥ 3 characters ending in 率/比例, e.g. 近视率 for
+    小学生近视率)."""
     names, cores = _indicator_table(tuple(indicators))
     whole = [i for i in names if i in q]
+    whole += [i for i, other in _lexicon_names() if i in names and i not in whole and other in q]
     if whole:
         return [i for i in whole if not any(i != j and i in j for j in whole)]
     return [i for i, core in cores if core in q]
+
+
+@lru_cache(maxsize=1)
+def _lexicon_names() -> tuple[tuple[str, str], ...]:
+    """(indicator as the plans write it, another name of it) from the indicator lexicon."""
+    from kb.actuals import load_synonyms
+
+    return tuple((i, other) for i, others in load_synonyms().items() for other in others if other)
 
 
 @lru_cache(maxsize=8)

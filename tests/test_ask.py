@@ -49,6 +49,8 @@ def test_dev_target_values(kb, q):
     ("2030年儿童近视率目标", "小学生近视率: ≤ 38%"),        # an indicator and 目标, no 多少
     ("婴儿死亡率有什么目标", "2030年 ≤ 4.5‰"),
     ("人工流产率达标了吗", "人工流产率: 下降(妇女/妇女与健康/主要目标/4)"),    # a direction, no number
+    ("孕产妇贫血患病率的目标", "孕产妇贫血率: ≤ 7%(妇女/妇女与健康/主要目标/8)"),  # the lexicon's other name
+                                                                             # (not 5岁以下儿童贫血患病率)
     ("妇女人均预期寿命达标了吗", "妇女人均预期寿命: 提高(妇女/妇女与健康/主要目标/1)"),
 ])
 def test_an_indicator_and_its_target_word_get_the_target_value(kb, q, said):
