@@ -433,18 +433,16 @@ def _domain_answer(q: str, domain: str, scopes: list[PlanScope]) -> Optional[Ans
     section = next((s for s in _SECTIONS if s in q), None)
     number = article_number(q) or ordinal(q)  # 第8条 of a domain's section, or its 最后一条
     if section and number and not (number == LAST and re.search(_COUNT, q)):  # counts say the last too
+        listed = [(s, [c for c in s.clauses if c.domain == domain and c.section == section]) for s in scopes]
         found = []
-        for s in scopes:
-            listed = [c for c in s.clauses if c.domain == domain and c.section == section]
-            picked = ([listed[number]] if len(listed) >= -number else []) if number < 0 else \
-                [c for c in listed if c.number == number]
+        for s, cs in listed:
+            picked = ([cs[number]] if len(cs) >= -number else []) if number < 0 else [c for c in cs if c.number == number]
             found += [(s, c) for c in picked]
         if found:
             parts = [(f"{s.label} " if multi else "") + f"{cite(c, multi)}: {c.heading or c.text[:60]}" for s, c in found]
             return Answer(_per_document(parts, scopes), "structure", [_hit(c) for _, c in found])
-        sizes = [(s, sum(1 for c in s.clauses if c.domain == domain and c.section == section)) for s in scopes]
-        if any(n for _, n in sizes):  # the section is there, the number is not: say so, cite nothing in its place
-            parts = [(f"{s.label} " if multi else "") + f"{domain}{section}共{n}条" for s, n in sizes if n]
+        if any(cs for _, cs in listed):  # the section is there, the number is not: say so, cite nothing in its place
+            parts = [(f"{s.label} " if multi else "") + f"{domain}{section}共{len(cs)}条" for s, cs in listed if cs]
             asked = f"第{number}条" if number > 0 else f"倒数第{-number}条"
             return Answer(f"没有{asked}:" + _per_document(parts, scopes), "not_found", [], confident=False)
     if re.search(_COUNT, q):

@@ -23,7 +23,8 @@ import re
 from typing import Any, Optional
 
 from kb.query import named_documents, ordinal
-from kb.search import Filters, Hit, Searcher, article_number
+from kb.search import ARTICLE_REF, Filters, Hit, Searcher, article_number
+from kb.versions import SUPERSEDED
 
 WHICH_ARTICLE = re.compile(r"哪一?条|哪几条|哪些条(款|文)?|第几条")
 LAW_ENDINGS = ("法", "条例", "规定", "办法", "细则")
@@ -61,8 +62,8 @@ def answer_documents(searcher: Searcher, q: str, k: int = 5):
         if by_number:
             return _doc_answer(searcher, q, by_number, docs, default="what")
     laws = [i for i in named if docs[i].get("grammar") == "law"]
+    number = article_number(q)
     if laws:
-        number = article_number(q)
         from_end = ordinal(q)
         if number is None and from_end is not None and from_end < 0:  # 最后一条, 倒数第二条 of a law
             last = max((n for _, _, n, _ in _article_rows(searcher, laws[:1])), default=None)
@@ -73,8 +74,8 @@ def answer_documents(searcher: Searcher, q: str, k: int = 5):
             return _article_count(searcher, laws, q)
         if WHICH_ARTICLE.search(q):
             return _which_article(searcher, q, laws, k)
-    elif article_number(q) is not None and LAW_NAME.search(q):
-        return _unknown_law_article(searcher, q, article_number(q), docs)
+    elif number is not None and LAW_NAME.search(q):
+        return _unknown_law_article(searcher, q, number, docs)
     about = [docs[i] for i in named]
     if not about:
         about = [d for d in docs.values() if GENERIC["plan"].search(q) and d.get("grammar") != "law"]
@@ -122,10 +123,9 @@ def _article(searcher: Searcher, laws: list[str], number: int, q: str):
     marks = ",".join("?" * len(laws))
     rows = [c for c in searcher.clauses.where(f"doc_id IN ({marks}) AND number = ?", [*laws, number]) if c.label]
     if not rows:
-        asked = re.search(r"第\s*[0-9一二两三四五六七八九十百千零〇]+\s*条", q)
-        spans = _article_spans(searcher, laws)
-        held = "知识库中" + ";".join(spans) if spans else "知识库中没有它的条文"
-        return Answer(f"没有{asked[0] if asked else f'第{number}条'}:{held}。", "not_found", [], confident=False)
+        asked = ARTICLE_REF.search(q)
+        return Answer(f"没有{asked[0] if asked else f'第{number}条'}:{_held(searcher, laws)}。", "not_found", [],
+                      confident=False)
     hits = searcher.describe([Hit(clause=c, score=1.0) for c in rows])
     text = ";".join(f"{h.place}: {h.clause.text}" for h in hits)
     return Answer(text, "article", hits)
@@ -139,8 +139,8 @@ def _article_count(searcher: Searcher, laws: list[str], q: str):
 
     division = DIVISION.search(q)
     if division is None:
-        spans = _article_spans(searcher, laws)
-        return Answer("知识库中" + ";".join(spans) + "。", "structure", []) if spans else None
+        rows = _article_rows(searcher, laws)
+        return Answer(_held(searcher, laws, rows) + "。", "structure", []) if rows else None
     label = re.sub(r"\s", "", division[0])
     marks = ",".join("?" * len(laws))
     under: dict[tuple[str, str], list] = {}
@@ -149,8 +149,7 @@ def _article_count(searcher: Searcher, laws: list[str], q: str):
         if part is not None:
             under.setdefault((c.doc_id, part), []).append(c)
     if not under:
-        return Answer(f"没有{label}:知识库中" + ";".join(_article_spans(searcher, laws)) + "。", "not_found", [],
-                      confident=False)
+        return Answer(f"没有{label}:{_held(searcher, laws)}。", "not_found", [], confident=False)
     parts = [f"《{_title(searcher, d)}》{part}为{arts[0].label}" + (f"至{arts[-1].label}" if len(arts) > 1 else "")
              + f",共{len(arts)}条" for (d, part), arts in under.items()]
     return Answer(";".join(parts) + "。", "structure", [])
@@ -164,15 +163,16 @@ def _article_rows(searcher: Searcher, laws: list[str]) -> list[tuple[str, int, i
         "AND label IS NOT NULL AND number IS NOT NULL GROUP BY doc_id ORDER BY doc_id", laws).fetchall()
 
 
-def _article_spans(searcher: Searcher, laws: list[str]) -> list[str]:
-    """Per law: "《title》为第一条至第三十八条,共38条" (the labels of its first and last
-    articles, and how many it has); laws without articles are left out."""
+def _held(searcher: Searcher, laws: list[str], rows: Optional[list] = None) -> str:
+    """What the knowledge base holds of the laws: "知识库中《title》为第一条至第三十八条,共38条"
+    (per law, the labels of its first and last articles and how many it has, from ``rows``
+    of :func:`_article_rows` when already read), or "知识库中没有它的条文"."""
     spans = []
-    for doc_id, first, last, n in _article_rows(searcher, laws):
+    for doc_id, first, last, n in _article_rows(searcher, laws) if rows is None else rows:
         labels = {c.number: c.label for c in searcher.clauses.where(
             "doc_id = ? AND label IS NOT NULL AND number IN (?, ?)", [doc_id, first, last])}
         spans.append(f"《{_title(searcher, doc_id)}》为{labels.get(first, first)}至{labels.get(last, last)},共{n}条")
-    return spans
+    return "知识库中" + ";".join(spans) if spans else "知识库中没有它的条文"
 
 
 def _title(searcher: Searcher, doc_id: str) -> str:
@@ -187,7 +187,7 @@ def _unknown_law_article(searcher: Searcher, q: str, number: int, docs: dict[str
     from kb.ask import Answer
 
     name = re.sub(r"^(请问|问一下|我想问|想问|根据|按照|依据|依照|关于)", "", LAW_NAME.search(q)[1])
-    laws = [d["id"] for d in docs.values() if d.get("grammar") == "law" and d.get("version_status") != "superseded"
+    laws = [d["id"] for d in docs.values() if d.get("grammar") == "law" and d.get("version_status") != SUPERSEDED
             and _abbreviates(name, d.get("short_title") or d.get("title") or "")]
     if not laws:
         return Answer(f"知识库中没有《{name}》(`kb docs` 列出已收录的文件)。", "not_found", [], confident=False)

@@ -229,10 +229,9 @@ def _manifest(store: Store, embedder, user_dict_hash: str, backend: dict) -> dic
 def store_corpus_sha256(store: Store) -> str:
     """sha256 over (id, text) of every stored clause in document order, read with SQL
     instead of building every Clause."""
-    h = hashlib.sha256()
-    for cid, text in store.db.execute("SELECT id, text FROM clauses ORDER BY doc_id, ord"):
-        h.update(cid.encode() + b"\0" + text.encode() + b"\0")
-    return h.hexdigest()
+    from kb.guard import clause_digest
+
+    return clause_digest(store.db.execute("SELECT id, text FROM clauses ORDER BY doc_id, ord"))
 
 
 def cut_with_cache(seg, texts: list[str], index_dir: Path) -> list[list[str]]:

@@ -7,6 +7,7 @@ query-understanding boosts.
 """
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -607,14 +608,16 @@ def matched_terms(tokens: list[str], text: str) -> list[str]:
     return [t for t in found if not any(t != u and t in u for u in found)]
 
 
+# 第N条 (not 倒数第N条, which counts from the end: kb.query.ordinal)
+ARTICLE_REF = re.compile(r"(?<!倒数)第\s*([0-9]{1,4}|[一二两三四五六七八九十百千零〇]{1,8})\s*条")
+
+
 def article_number(q: str) -> Optional[int]:
     """N of the first 第N条 in ``q`` (Arabic or Chinese numerals, 第一千零四十七条 → 1047),
     None when there is none (倒数第二条 counts from the end: kb.query.ordinal)."""
-    import re
-
     from kb.grammars.lines import cn_number
 
-    m = re.search(r"(?<!倒数)第\s*([0-9]{1,4}|[一二两三四五六七八九十百千零〇]{1,8})\s*条", q)
+    m = ARTICLE_REF.search(q)
     if not m:
         return None
     return int(m[1]) if m[1].isdigit() else cn_number(m[1])
