@@ -194,7 +194,7 @@ class DenseIndex:
         if k <= 0 or not self.ids or (allowed is not None and not allowed):
             return []
         keys, sel, _inner = self._subset(allowed, excluded)  # _inner: alive during the search
-        if keys is not None and keys.size == 0:
+        if (keys is not None and keys.size == 0) or not self.sealed_ids:
             hits = []
         elif keys is not None and self.kind != "flat" and keys.size <= EXACT_SUBSET_MAX:
             hits = self._exact_subset(q, k, keys)

@@ -24,23 +24,22 @@ from kb.types import Clause
 MODES = ("hybrid", "bm25", "dense")
 # One settings table, units in names (see docs/evaluation.md for how each was chosen).
 SETTINGS: dict[str, Any] = {
-    "candidates_per_retriever": 100,   # depth of each ranked list fed to fusion
-    # … each retrieved this deep so that the min-max range of its scores has a steadier floor
-    # (kb.fuse.weighted fuse_depth). Since the laws joined the seed (1,471 clauses), measured
-    # on both dev sets (docs/evaluation.md "Plans and laws together"): plans R@5 0.907 → 0.920
-    # against fusing all 200, laws unchanged; fusing all 200 also pushed the other version of
-    # an article (--versions all) past a page of 100.
+    "candidates_per_retriever": 200,   # depth of each ranked list fed to fusion
+    # … each retrieved this deep (normalisation_depth) so that the min-max range of its scores
+    # has a steadier floor (kb.fuse.weighted fuse_depth). With clause vectors alone, fusing 100
+    # of the 200 was better (plans R@5 0.920 against 0.907); with sentence vectors
+    # (kb.indexes.sentence_texts) the dense list is good deeper, and fusing all 200 lifts the
+    # plan dev set from R@5 0.940 / MRR@10 0.972 to 0.955 / 0.978, laws unchanged (0.912 / 0.883).
     "normalisation_depth": 200,
     "fusion": "weighted",              # rrf | weighted
     "weighted_normalisation": "minmax",  # of each list before weighted fusion (kb.fuse)
     "rrf_k": 60,
     "weight_bm25": 1.0,
-    "weight_dense": 1.0,
-    # BM25 weight when the query names a law and speaks of no plan (反家庭暴力法…): the law's
-    # short title is in every one of its articles' BM25 text, so within the law the name
-    # matches all alike and the paraphrased rest decides poorly. Law dev set: 1.0 → R@5 0.875,
-    # MRR 0.843; 0.3 → 0.900 / 0.852; 0.2 → 0.900 / 0.872; 0 → 0.900 / 0.886 (odd ids 0.864 →
-    # 0.917 at 0.2, held-out even ids 0.821 → 0.827); 0.2 keeps some exact-term matching.
+    # Dense weight, with sentence vectors (plan / law dev sets, R@5 / MRR@10, odd ids | even
+    # ids, docs/evaluation.md "Sentence vectors"): 1.0 → plans 0.929 / 0.955 | 0.956 / 0.988,
+    # laws 0.917 / 0.904 | 0.883 / 0.857; 1.25 → 0.959 / 0.956 | 0.950 / 1.000, 0.942 / 0.908
+    # | 0.883 / 0.857; 1.5 → 0.947 / 0.956 | 0.950 / 0.988, the laws as at 1.25.
+    "weight_dense": 1.25,
     "weight_bm25_named_law": 0.2,
     "boost_plan": 0.3,                 # multiplicative boosts from query understanding
     "boost_section": 0.2,
@@ -53,7 +52,10 @@ SETTINGS: dict[str, Any] = {
     "boost_named_article": 1.0,        # … and its article (第二十三条)
     # Document families (kb.query.asked_families; measured on the plan and law dev sets over
     # the seed + 16 laws, tuned on odd ids and checked on even ids, docs/evaluation.md):
-    "law_factor_unasked": 0.6,         # law articles when the query speaks of no law
+    "law_factor_unasked": 0.5,         # law articles when the query speaks of no law
+    # … 0.6 with clause vectors alone; with sentence vectors the laws' articles rank higher
+    # (law dev set dense R@5 0.800 → 0.921): 0.6 → plans 0.947 / 0.965, laws 0.912 / 0.895;
+    # 0.5 → 0.955 / 0.978, 0.912 / 0.883; 0.45 → 0.958 / 0.978, 0.912 / 0.870 (weight_dense 1.25).
     "plan_factor_law_asked": 0.5,      # plan clauses when it speaks of law and not of plans
     "law_repeat_decay": 0.9,           # each further article of one law, when the query names no law
     # … falling no further after the 3rd (0.9³ = 0.73): the top stays spread across laws, but

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import shutil
 
+import numpy as np
 import pytest
 
 from kb import layout
 from kb.base import KnowledgeBase
 from kb.build import ingest, reindex, remove_documents
+from kb.indexes import sentence_texts
 from conftest import ROOT, SEED
 
 LAW = ROOT / "corpus" / "laws" / "社会法" / "反家庭暴力法(2015-12-27).md"
@@ -112,3 +114,37 @@ def test_a_large_change_builds_afresh(base, tmp_path, changed_law, fake_embedder
     ingest([changed_law], idx, embedder=fake_embedder)
     assert sealed_inode(idx) != before and meta(idx, "dense")["delta"] == 0 == meta(idx, "sparse")["tombstones"]
     assert KnowledgeBase.open(idx, embedder=fake_embedder).search("量子通信网络", k=1, mode="bm25").hits[0].clause.doc_id == LAW_ID
+
+
+def sentence_ids(index, fake_embedder):
+    kb = KnowledgeBase.open(index, embedder=fake_embedder)
+    kb.warm_up()
+    return sorted(kb.searcher.retriever.sentences.ids)
+
+
+def test_sentence_vectors_follow_their_clauses(base, tmp_path, fake_embedder):
+    """A changed article's sentence vectors are replaced in the delta, a removed law's are
+    tombstoned, and the derived generation holds those of a fresh build of the same store."""
+    text = LAW.read_text("utf-8").replace(OLD_38, "第三十八条 本法自2016年3月1日起施行，由国务院有关部门负责解释。"
+                                                  "本法的实施情况通过量子通信网络向社会公布。")
+    changed = tmp_path / LAW.name
+    changed.write_text(text, "utf-8")
+    derived, fresh = tmp_path / "derived", tmp_path / "fresh"
+    shutil.copytree(base, derived)
+    before = [i for i in sentence_ids(derived, fake_embedder) if i.startswith(LAW_ID + ".a38#")]
+    ingest([changed], derived, embedder=fake_embedder)
+    assert meta(derived, "sentences")["delta"] == 2 and before == []
+    shutil.copytree(derived, fresh)
+    reindex(fresh, embedder=fake_embedder)
+    assert sentence_ids(derived, fake_embedder) == sentence_ids(fresh, fake_embedder)
+    assert [i for i in sentence_ids(derived, fake_embedder) if i.startswith(LAW_ID + ".a38#")] == \
+        [f"{LAW_ID}.a38#1", f"{LAW_ID}.a38#2"]
+    kb = KnowledgeBase.open(derived, embedder=fake_embedder)
+    kb.warm_up()
+    second = sentence_texts(kb.store.clause(f"{LAW_ID}.a38"))[1]
+    assert second.endswith("\n本法的实施情况通过量子通信网络向社会公布。")
+    stored = kb.searcher.retriever.sentences.vectors([f"{LAW_ID}.a38#2"])  # from the delta
+    assert np.allclose(stored, fake_embedder.embed_passages([second]))
+    law_sentences = [i for i in sentence_ids(derived, fake_embedder) if i.startswith(LAW_ID + ".")]
+    remove_documents([LAW_ID], derived, embedder=fake_embedder)
+    assert len(law_sentences) > 2 and not any(i.startswith(LAW_ID + ".") for i in sentence_ids(derived, fake_embedder))

@@ -102,15 +102,19 @@ def test_hostile_filter_value_is_not_syntax(milvus_kb):
 
 
 def test_hybrid_search_fusion_in_milvus(milvus_kb, fake_embedder):
-    """fusion=rrf: one hybrid_search with RRFRanker instead of two lists fused by the Searcher."""
+    """fusion=rrf: one hybrid_search with RRFRanker instead of two lists fused by the Searcher
+    (over the clause vectors: Milvus' hybrid_search does not read the sentence collection)."""
     r = milvus_kb.searcher.retriever
     q = RetrievalQuery("儿童溺水", ["儿童", "溺水"], fake_embedder.embed_queries(["儿童溺水"])[0])
-    two = r.search(q, 10)
-    r.config["fusion"] = "rrf"
+    assert r.has_sentences
+    r.has_sentences = False
     try:
+        two = r.search(q, 10)
+        r.config["fusion"] = "rrf"
         one = r.search(q, 10)
     finally:
         r.config["fusion"] = "searcher"
+        r.has_sentences = True
     assert set(one) == {"hybrid"} and set(two) == {"bm25", "dense"}
     from kb.fuse import rrf
 

@@ -25,6 +25,7 @@ import numpy as np
 from kb.types import Clause
 
 LISTS = ("bm25", "dense")  # the ranked lists a retriever can be asked for
+SENTENCE_MARK = "#"  # a sentence vector's id: its clause's id, "#", the sentence's number (1-based)
 
 
 class Ranked(NamedTuple):
@@ -81,7 +82,10 @@ class Passages:
     BM25 ``texts`` (kb.indexes.sparse_text), their ``tokens`` cut by the generation's
     segmenter, the passage ``vectors`` (float32 (n, dim), L2-normalised), the stored
     ``documents`` by id (rows of ``Store.documents()``, for document fields) and the
-    segmenter's ``user_words`` (a backend with its own analyzer adds them to its dictionary)."""
+    segmenter's ``user_words`` (a backend with its own analyzer adds them to its dictionary).
+    ``sentence_ids`` (:func:`sentence_id`) and ``sentence_vectors`` (float32 (m, dim)) are the
+    vectors of each sentence of the clauses of two sentences or more (kb.indexes.sentence_texts),
+    which the dense list scores with their clause's (:func:`best_per_clause`); none by default."""
 
     clauses: list[Clause]
     texts: list[str]
@@ -89,15 +93,53 @@ class Passages:
     vectors: np.ndarray
     documents: dict[str, dict[str, Any]] = field(default_factory=dict)
     user_words: list[str] = field(default_factory=list)
+    sentence_ids: list[str] = field(default_factory=list)
+    sentence_vectors: Optional[np.ndarray] = None
 
     def __post_init__(self) -> None:
         n = len(self.clauses)
         if not (len(self.texts) == len(self.tokens) == n and self.vectors.shape[0] == n):
             raise ValueError(f"Passages: {n} clauses, {len(self.texts)} texts, {len(self.tokens)} token lists "
                              f"and {self.vectors.shape[0]} vectors; they must align")
+        if self.sentence_vectors is None:
+            self.sentence_vectors = np.zeros((0, self.vectors.shape[1] if self.vectors.ndim == 2 else 0), np.float32)
+        if self.sentence_vectors.shape[0] != len(self.sentence_ids):
+            raise ValueError(f"Passages: {len(self.sentence_ids)} sentence ids and "
+                             f"{self.sentence_vectors.shape[0]} sentence vectors; they must align")
 
     def __len__(self) -> int:
         return len(self.clauses)
+
+
+def sentence_id(clause_id: str, n: int) -> str:
+    """The id of sentence ``n`` (1-based) of a clause's sentence vectors:
+    ``sentence_id("czf-2022-8.ertong.p2.d7.m3", 2)`` → 'czf-2022-8.ertong.p2.d7.m3#2'."""
+    return f"{clause_id}{SENTENCE_MARK}{n}"
+
+
+def clause_of(unit_id: str) -> str:
+    """The clause id of a clause's or a sentence's vector id ('…m3#2' → '…m3')."""
+    return unit_id.split(SENTENCE_MARK, 1)[0]
+
+
+def best_per_clause(clause_hits: list, sentence_hits: list, k: int) -> list[Ranked]:
+    """The dense list of clauses scored by their best vector (MaxP: Dai & Callan, "Deeper
+    Text Understanding for IR with Contextual Neural Language Modeling", SIGIR 2019): the
+    clause's own cosine or that of one of its sentences, whichever is higher, best first,
+    at most ``k``. ``clause_hits`` and ``sentence_hits`` are (id, score) lists, best first;
+    sentence ids carry their clause id (:func:`sentence_id`). A clause found only through a
+    sentence keeps that sentence's cosine. Ties keep the order of first appearance, clauses
+    first.
+
+    >>> best_per_clause([("a", 0.9), ("b", 0.8)], [("b#2", 0.95), ("c#1", 0.7)], 3)
+    [Ranked(id='b', score=0.95), Ranked(id='a', score=0.9), Ranked(id='c', score=0.7)]
+    """
+    best: dict[str, float] = {}
+    for unit, score in [*clause_hits, *sentence_hits]:
+        c = clause_of(unit)
+        if c not in best or score > best[c]:
+            best[c] = float(score)
+    return [Ranked(c, s) for c, s in sorted(best.items(), key=lambda p: -p[1])[:k]]
 
 
 class Retriever(Protocol):

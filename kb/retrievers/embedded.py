@@ -3,8 +3,12 @@ generation directory, searched in-process.
 
 Per generation::
 
-    sparse/   BM25: the sealed score matrix (mapped .npy files), delta.npz, meta.json
-    dense/    FAISS: sealed.index (vectors mapped), sealed ids and keys, delta.npz, meta.json
+    sparse/     BM25: the sealed score matrix (mapped .npy files), delta.npz, meta.json
+    dense/      FAISS: sealed.index (vectors mapped), sealed ids and keys, delta.npz, meta.json
+    sentences/  FAISS as dense/, one vector per sentence of the clauses of two sentences or
+                more (ids ``clause#n``); the dense list scores a clause by its best vector
+                (kb.retrievers.base.best_per_clause). A generation built before it has none
+                and scores the clause vectors alone.
 
 A full :meth:`~EmbeddedRetriever.build` seals everything. A change of a few documents
 (:meth:`~EmbeddedRetriever.derive`, called by kb.indexes on a new generation) goes to both
@@ -22,7 +26,7 @@ import threading
 from pathlib import Path
 from typing import Any, Optional
 
-from kb.retrievers.base import LISTS, Passages, Ranked, RetrievalQuery, Scope
+from kb.retrievers.base import LISTS, Passages, Ranked, RetrievalQuery, Scope, best_per_clause, clause_of
 
 # Delta plus tombstones past this share of the sealed segment: build afresh. The delta is
 # searched exactly (~1 ms per 7,000 vectors) and weighed with the sealed BM25 statistics,
@@ -55,11 +59,14 @@ os.register_at_fork(after_in_child=_forget_pool)
 
 
 class EmbeddedRetriever:
-    """BM25 + FAISS files under ``gen/sparse`` and ``gen/dense`` (see the module docstring)."""
+    """BM25 + FAISS files under ``gen/sparse``, ``gen/dense`` and ``gen/sentences`` (see the
+    module docstring); ``sentences`` is None for a generation built without sentence vectors."""
 
-    def __init__(self, gen: Path, sparse=None, dense=None):
+    def __init__(self, gen: Path, sparse=None, dense=None, sentences=None):
         self.gen = Path(gen)
-        self.sparse, self.dense = sparse, dense
+        self.sparse, self.dense, self.sentences = sparse, dense, sentences
+        self._units: Optional[dict[str, list[str]]] = None  # clause id → its sentence ids (_sentence_ids)
+        self._scopes: dict[tuple, tuple] = {}  # (allowed, excluded) clause ids → the same as sentence ids
 
     @classmethod
     def open(cls, gen: Path, config: Optional[dict[str, Any]] = None) -> "EmbeddedRetriever":
@@ -67,7 +74,9 @@ class EmbeddedRetriever:
         from kb.dense import DenseIndex
         from kb.sparse import SparseIndex
 
-        return cls(gen, SparseIndex.load(Path(gen) / "sparse"), DenseIndex.load(Path(gen) / "dense"))
+        gen = Path(gen)
+        sentences = DenseIndex.load(gen / "sentences") if (gen / "sentences").is_dir() else None
+        return cls(gen, SparseIndex.load(gen / "sparse"), DenseIndex.load(gen / "dense"), sentences)
 
     @property
     def config(self) -> dict[str, Any]:
@@ -87,6 +96,7 @@ class EmbeddedRetriever:
         ids = [c.id for c in passages.clauses]
         self.sparse = SparseIndex.build(ids, passages.tokens)
         self.dense = DenseIndex.build(ids, passages.vectors)
+        self.sentences = DenseIndex.build(passages.sentence_ids, passages.sentence_vectors)
         self._save()
 
     def derive(self, gen: Path, passages: Passages, removed: list[str]) -> Optional["EmbeddedRetriever"]:
@@ -100,9 +110,13 @@ class EmbeddedRetriever:
         except ValueError:
             return None  # built before delta updates (kb.sparse format 1)
         dense = self.dense.updated(ids, passages.vectors, removed)
+        sentences = None  # a generation built before sentence vectors stays without (kb reindex adds them)
+        if self.sentences is not None:
+            sentences = self.sentences.updated(passages.sentence_ids, passages.sentence_vectors,
+                                               self._sentence_ids([*ids, *removed]))
         if max(sparse.pending, dense.pending) > COMPACT_FRACTION * max(len(self.dense.sealed_ids), 1):
             return None
-        out = EmbeddedRetriever(gen, sparse, dense)
+        out = EmbeddedRetriever(gen, sparse, dense, sentences)
         out._save()
         return out
 
@@ -113,13 +127,47 @@ class EmbeddedRetriever:
             raise ValueError("EmbeddedRetriever.add: clause ids already indexed; remove them first")
         self.sparse = self.sparse.updated(ids, passages.tokens)
         self.dense = self.dense.updated(ids, passages.vectors)
+        if self.sentences is not None:
+            self.sentences = self.sentences.updated(passages.sentence_ids, passages.sentence_vectors)
+        self._forget_units()
         self._save()
 
     def remove(self, ids: list[str]) -> None:
-        """Remove clauses by id (unknown ids ignored) and save."""
+        """Remove clauses (and their sentence vectors) by id (unknown ids ignored) and save."""
         self.sparse = self.sparse.updated([], [], ids)
         self.dense = self.dense.updated([], [], ids)
+        if self.sentences is not None:
+            self.sentences = self.sentences.updated([], [], self._sentence_ids(ids))
+        self._forget_units()
         self._save()
+
+    def _forget_units(self) -> None:
+        self._units = None
+        self._scopes = {}
+
+    def _sentence_ids(self, clause_ids) -> list[str]:
+        """The live sentence-vector ids of ``clause_ids``. The map is built whole, then
+        published (queries run on several threads: none may read half of it)."""
+        units = self._units
+        if units is None:
+            units = {}
+            for unit in self.sentences.ids if self.sentences is not None else ():
+                units.setdefault(clause_of(unit), []).append(unit)
+            self._units = units
+        return [u for c in clause_ids for u in units.get(c, ())]
+
+    def _sentence_scope(self, allowed, excluded) -> tuple:
+        """``(allowed, excluded)`` clause ids as sentence ids, kept for the searcher's
+        precomputed frozensets (the same objects every query), as kb.dense keeps its subsets."""
+        key = (allowed, excluded)
+        found = self._scopes.get(key)
+        if found is None:
+            found = tuple(None if s is None else frozenset(self._sentence_ids(s)) for s in key)
+            if all(s is None or isinstance(s, frozenset) for s in key):
+                if len(self._scopes) >= 16:
+                    self._scopes.clear()
+                self._scopes[key] = found
+        return found
 
     def search(self, query: RetrievalQuery, k: int, scope: Scope = Scope(),
                lists: tuple[str, ...] = LISTS) -> dict[str, list[Ranked]]:
@@ -129,12 +177,23 @@ class EmbeddedRetriever:
         dense = "dense" in lists and query.vector is not None
         args = (query.vector, k, scope.ids, scope.excluded)
         # FAISS leaves the GIL while BM25 scores on this thread: ~1 ms of ~2.8 at 68,000 clauses
-        pending = _pool().submit(self.dense.search, *args) if dense and "bm25" in lists else None
+        pending = _pool().submit(self.search_dense, *args) if dense and "bm25" in lists else None
         if "bm25" in lists:
             out["bm25"] = self.sparse.search(query.tokens, k, scope.ids, scope.excluded)
         if dense:
-            out["dense"] = pending.result() if pending is not None else self.dense.search(*args)
+            out["dense"] = pending.result() if pending is not None else self.search_dense(*args)
         return out
+
+    def search_dense(self, vector, k: int, allowed: Optional[frozenset[str]] = None,
+                     excluded: Optional[frozenset[str]] = None) -> list[Ranked]:
+        """The dense list: the clause vectors' top ``k`` merged with the sentence vectors' top
+        ``k``, each clause scored by its best (kb.retrievers.base.best_per_clause), at most
+        ``k``; within ``allowed`` clause ids (None: all) and without ``excluded`` ones."""
+        clauses = self.dense.search(vector, k, allowed, excluded)
+        if self.sentences is None or not len(self.sentences):
+            return clauses
+        sentences = self.sentences.search(vector, k, *self._sentence_scope(allowed, excluded))
+        return best_per_clause(clauses, sentences, k)
 
     def close(self) -> None:
         """Nothing to release: the indexes are in memory."""
@@ -142,3 +201,5 @@ class EmbeddedRetriever:
     def _save(self) -> None:
         self.sparse.save(self.gen / "sparse")
         self.dense.save(self.gen / "dense")
+        if self.sentences is not None:
+            self.sentences.save(self.gen / "sentences")

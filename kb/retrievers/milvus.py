@@ -15,6 +15,13 @@ Collection ``kb_<generation>`` (``kb_gen_20261201T153633_1595e3``)::
     departments   ARRAY<VARCHAR>           canonical names of the clause's departments
     target_years  ARRAY<INT64>             the years its targets are due (Target.meets_year)
 
+Collection ``kb_<generation>_sentences``: one row per sentence of the clauses of two sentences
+or more (kb.indexes.sentence_texts), ``id`` ``clause#n``, ``clause_id``, ``dense`` and the
+clause's filter fields above. The dense list scores a clause by its best vector, its own or a
+sentence's (kb.retrievers.base.best_per_clause), as the embedded backend does; a collection
+built before has no sentence collection and scores the clause vectors alone. Milvus' own
+``hybrid_search`` (``fusion`` rrf/weighted) uses the clause vectors only.
+
 The analyzer is jieba in search mode without HMM over jieba's dictionary plus the
 generation's user words (departments, indicators, domains), lower-cased, with kb.segment's
 stopwords and the corpus' punctuation as stop words; the text is stored normalised
@@ -57,7 +64,7 @@ from typing import Any, Optional
 import numpy as np
 
 from kb.errors import IndexMissing, IndexStale, KbError
-from kb.retrievers.base import LISTS, Passages, Ranked, RetrievalQuery, Scope
+from kb.retrievers.base import LISTS, Passages, Ranked, RetrievalQuery, Scope, best_per_clause, clause_of
 
 TOKEN_ENV = "KB_MILVUS_TOKEN"
 LITE_DIR = "milvus"
@@ -66,6 +73,7 @@ ENDPOINT_FILE = "endpoint.json"
 VOCAB_FILE = "vocab.txt"
 REGISTRY_FILE = "milvus-collections.json"  # in the index directory: collections this index made on servers
 PREFIX = "kb_"
+SENTENCES_SUFFIX = "_sentences"  # the sentence vectors' collection beside a generation's
 
 SETTINGS: dict[str, Any] = {
     "fusion": "searcher",      # searcher (kb.search fuses the two lists) | rrf | weighted (hybrid_search)
@@ -108,6 +116,8 @@ class MilvusRetriever:
     def __init__(self, gen: Path, config: dict[str, Any], client, owner=None):
         self.gen, self.config, self.client, self._owner = Path(gen), dict(config), client, owner
         self.collection = config["collection"]
+        self.sentence_collection = self.collection + SENTENCES_SUFFIX
+        self.has_sentences = False  # set by open() and build()
         self._vocab: Optional[frozenset[str]] = None
 
     # ------------------------------------------------------------------ opening
@@ -123,6 +133,9 @@ class MilvusRetriever:
                 raise IndexMissing(f"Milvus has no collection {r.collection!r} at {config.get('uri') or r.lite_path}; "
                                    "rebuild it: kb reindex --backend milvus")
             client.load_collection(r.collection)
+            r.has_sentences = client.has_collection(r.sentence_collection)
+            if r.has_sentences:
+                client.load_collection(r.sentence_collection)
         except BaseException:
             r.close()
             raise
@@ -162,9 +175,15 @@ class MilvusRetriever:
         schema = _schema(MilvusClient, dim, passages.user_words, _stop_words(passages.texts))
         self.client.create_collection(self.collection, schema=schema,
                                       index_params=self._index_params(len(passages)))
-        self.add(passages)
-        self.client.flush(self.collection)
-        self.client.load_collection(self.collection)
+        if self.client.has_collection(self.sentence_collection):
+            self.client.drop_collection(self.sentence_collection)
+        self.client.create_collection(self.sentence_collection, schema=_sentence_schema(MilvusClient, dim),
+                                      index_params=self._index_params(len(passages.sentence_ids), sparse=False))
+        self.has_sentences = True
+        self._insert(passages)
+        for name in (self.collection, self.sentence_collection):
+            self.client.flush(name)
+            self.client.load_collection(name)
         self._point_alias()
         self._drop_pruned()
         (self.gen / LITE_DIR).mkdir(parents=True, exist_ok=True)
@@ -175,18 +194,38 @@ class MilvusRetriever:
     def add(self, passages: Passages) -> None:
         """Insert passages (in batches of ``insert_batch_rows``); an id already stored is
         replaced (upsert)."""
+        self.remove_sentences([c.id for c in passages.clauses])  # a replaced clause's may be fewer
+        self._insert(passages)
+
+    def _insert(self, passages: Passages) -> None:
         rows = [_row(c, t, v, passages.documents.get(c.doc_id, {}))
                 for c, t, v in zip(passages.clauses, passages.texts, passages.vectors)]
+        self._upsert(self.collection, rows)
+        if self.has_sentences:
+            fields = {c.id: r for c, r in zip(passages.clauses, rows)}
+            self._upsert(self.sentence_collection, [
+                _sentence_row(unit, v, fields[clause_of(unit)])
+                for unit, v in zip(passages.sentence_ids, passages.sentence_vectors)])
+
+    def _upsert(self, collection: str, rows: list[dict[str, Any]]) -> None:
         step = SETTINGS["insert_batch_rows"]
         for start in range(0, len(rows), step):
-            self.client.upsert(self.collection, rows[start:start + step], timeout=SETTINGS["timeout_s"])
+            self.client.upsert(collection, rows[start:start + step], timeout=SETTINGS["timeout_s"])
 
     def remove(self, ids: list[str]) -> None:
-        """Delete clauses by id (unknown ids are ignored)."""
+        """Delete clauses and their sentence vectors by clause id (unknown ids are ignored)."""
         if ids:
             self.client.delete(self.collection, ids=list(ids), timeout=SETTINGS["timeout_s"])
+            self.remove_sentences(ids)
 
-    def _index_params(self, n: int):
+    def remove_sentences(self, ids: list[str]) -> None:
+        """Delete the sentence vectors of clauses ``ids`` (kept ones replaced by :meth:`add`)."""
+        step = SETTINGS["insert_batch_rows"]
+        for start in range(0, len(ids) if self.has_sentences else 0, step):
+            chunk = ", ".join(map(_quote, ids[start:start + step]))
+            self.client.delete(self.sentence_collection, filter=f"clause_id in [{chunk}]", timeout=SETTINGS["timeout_s"])
+
+    def _index_params(self, n: int, sparse: bool = True):
         from kb.dense import HNSW_EF_CONSTRUCTION, HNSW_M
 
         params = self.client.prepare_index_params()
@@ -195,8 +234,9 @@ class MilvusRetriever:
                              params={"M": HNSW_M, "efConstruction": HNSW_EF_CONSTRUCTION})
         else:
             params.add_index(field_name="dense", index_type="FLAT", metric_type="IP")
-        params.add_index(field_name="sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
-                         params={"bm25_k1": SETTINGS["bm25_k1"], "bm25_b": SETTINGS["bm25_b"]})
+        if sparse:
+            params.add_index(field_name="sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
+                             params={"bm25_k1": SETTINGS["bm25_k1"], "bm25_b": SETTINGS["bm25_b"]})
         return params
 
     @staticmethod
@@ -237,7 +277,9 @@ class MilvusRetriever:
             if entry in keep:
                 continue
             if entry["uri"] == uri and entry["collection"] not in live:
-                self.client.drop_collection(entry["collection"])
+                for name in (entry["collection"], entry["collection"] + SENTENCES_SUFFIX):
+                    if self.client.has_collection(name):
+                        self.client.drop_collection(name)
             else:
                 keep.append(entry)
         write_atomic(registry, json.dumps(keep, indent=1).encode("utf-8"))
@@ -272,10 +314,17 @@ class MilvusRetriever:
             return {"hybrid": self._hybrid(reqs, k, expr, fusion)}
         out = {name: [] for name in lists}
         for name, (field, data, params) in reqs.items():
-            res = self.client.search(self.collection, data=[data], anns_field=field, limit=k, filter=expr,
-                                     search_params=params, output_fields=["id"], timeout=SETTINGS["timeout_s"])
-            out[name] = _ranked(res[0], bm25=name == "bm25")
+            out[name] = self._search(self.collection, name, field, data, params, k, expr)
+        if "dense" in reqs and self.has_sentences:
+            field, data, params = reqs["dense"]
+            sentences = self._search(self.sentence_collection, "dense", field, data, params, k, expr)
+            out["dense"] = best_per_clause(out["dense"], sentences, k)
         return out
+
+    def _search(self, collection: str, name: str, field: str, data, params: dict, k: int, expr: str) -> list[Ranked]:
+        res = self.client.search(collection, data=[data], anns_field=field, limit=k, filter=expr,
+                                 search_params=params, output_fields=["id"], timeout=SETTINGS["timeout_s"])
+        return _ranked(res[0], bm25=name == "bm25")
 
     def _hybrid(self, reqs: dict, k: int, expr: str, fusion: str) -> list[Ranked]:
         from pymilvus import AnnSearchRequest, RRFRanker, WeightedRanker
@@ -347,6 +396,13 @@ def _row(c, text: str, vector: np.ndarray, doc: dict[str, Any]) -> dict[str, Any
             "target_years": [int(y) for y in years][:_MAX_ARRAY]}
 
 
+def _sentence_row(unit: str, vector: np.ndarray, clause_row: dict[str, Any]) -> dict[str, Any]:
+    """A sentence vector's row: its id, its clause's id and filter fields (from the clause's
+    :func:`_row`)."""
+    fields = {k: v for k, v in clause_row.items() if k not in ("id", "text", "dense")}
+    return {"id": unit, "clause_id": clause_row["id"], "dense": np.asarray(vector, np.float32).tolist(), **fields}
+
+
 _MAX_ARRAY = 256
 
 
@@ -378,14 +434,30 @@ def _schema(MilvusClient, dim: int, user_words: list[str], stop_words: list[str]
                                  "filter": ["lowercase", {"type": "stop", "stop_words": stop_words}]})
     s.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
     s.add_field("dense", DataType.FLOAT_VECTOR, dim=dim)
+    _filter_fields(s, DataType)
+    s.add_function(Function(name="text_bm25", function_type=FunctionType.BM25,
+                            input_field_names=["text"], output_field_names=["sparse"]))
+    return s
+
+
+def _sentence_schema(MilvusClient, dim: int):
+    """The sentence collection: the clause schema's filter fields, no text (see the module docstring)."""
+    from pymilvus import DataType
+
+    s = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
+    s.add_field("id", DataType.VARCHAR, is_primary=True, max_length=512)
+    s.add_field("clause_id", DataType.VARCHAR, max_length=512)
+    s.add_field("dense", DataType.FLOAT_VECTOR, dim=dim)
+    _filter_fields(s, DataType)
+    return s
+
+
+def _filter_fields(s, DataType) -> None:
     s.add_field("doc_id", DataType.VARCHAR, max_length=256)
     for name in ("doc_type", "level", "plan", "domain", "section"):
         s.add_field(name, DataType.VARCHAR, max_length=512, nullable=True)
     s.add_field("departments", DataType.ARRAY, element_type=DataType.VARCHAR, max_capacity=_MAX_ARRAY, max_length=256)
     s.add_field("target_years", DataType.ARRAY, element_type=DataType.INT64, max_capacity=_MAX_ARRAY)
-    s.add_function(Function(name="text_bm25", function_type=FunctionType.BM25,
-                            input_field_names=["text"], output_field_names=["sparse"]))
-    return s
 
 
 # ---------------------------------------------------------------------- connections
