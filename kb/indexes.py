@@ -116,10 +116,10 @@ def embed_clauses(embedder, clauses: list[Clause], index_dir: Path,
     (kb.retrievers.base.sentence_id), sentence vectors float32 (m, dim) aligned with them)."""
     from kb.retrievers.base import sentence_id
 
-    sentences = [(sentence_id(c.id, i), t) for c in clauses for i, t in enumerate(sentence_texts(c), 1)]
-    vectors = embed_with_cache(embedder, [passage_text(c) for c in clauses] + [t for _, t in sentences],
+    units = [(sentence_id(c.id, i), t) for c in clauses for i, t in enumerate(sentence_texts(c), 1)]
+    vectors = embed_with_cache(embedder, [passage_text(c) for c in clauses] + [t for _, t in units],
                                index_dir, progress)
-    return vectors[:len(clauses)], [i for i, _ in sentences], vectors[len(clauses):]
+    return vectors[:len(clauses)], [i for i, _ in units], vectors[len(clauses):]
 
 
 def sparse_text(c: Clause) -> str:
