@@ -170,9 +170,9 @@ def mentioned_indicators(q: str, indicators: Iterable[str]) -> list[str]:
     actuals import reads: 孕产妇贫血患病率 is the plans' 孕产妇贫血率); when none is contained
     whole, those sharing their longest part (≥ 3 characters ending in 率/比例, e.g. 近视率 for
     小学生近视率)."""
-    names, cores = _indicator_table(tuple(indicators))
+    names, cores, held = _indicator_table(tuple(indicators))
     whole = [i for i in names if i in q]
-    whole += [i for i, other in _lexicon_names() if i in names and i not in whole and other in q]
+    whole += [i for i, other in _lexicon_names() if other in q and i in held and i not in whole]
     if whole:
         return [i for i in whole if not any(i != j and i in j for j in whole)]
     return [i for i, core in cores if core in q]
@@ -187,12 +187,13 @@ def _lexicon_names() -> tuple[tuple[str, str], ...]:
 
 
 @lru_cache(maxsize=8)
-def _indicator_table(indicators: tuple[str, ...]) -> tuple[list[str], list[tuple[str, str]]]:
-    """(names longest first, [(name, its core)] for the names that have one), once per
-    index's indicator list: at the national size (~1,300 names) matching each query's
-    cores by regex cost 7 ms a query."""
+def _indicator_table(indicators: tuple[str, ...]) -> tuple[list[str], list[tuple[str, str]], frozenset[str]]:
+    """(names longest first, [(name, its core)] for the names that have one, the names as a
+    set), once per index's indicator list: at the national size (~1,300 names) matching each
+    query's cores by regex cost 7 ms a query, and looking the lexicon's names up in the list
+    2 ms."""
     names = sorted({i for i in indicators if i}, key=len, reverse=True)
-    return names, [(i, c) for i in names if (c := _core(i))]
+    return names, [(i, c) for i in names if (c := _core(i))], frozenset(names)
 
 
 def _core(indicator: str) -> Optional[str]:

@@ -30,6 +30,8 @@ SETTINGS: dict[str, Any] = {
     # of the 200 was better (plans R@5 0.920 against 0.907); with sentence vectors
     # (kb.indexes.sentence_texts) the dense list is good deeper, and fusing all 200 lifts the
     # plan dev set from R@5 0.940 / MRR@10 0.972 to 0.955 / 0.978, laws unchanged (0.912 / 0.883).
+    # At the national size it costs ~2–3 ms a query (warm hybrid 1.30× → 1.38× the query
+    # embedding, docs/performance.md).
     "normalisation_depth": 200,
     "fusion": "weighted",              # rrf | weighted
     "weighted_normalisation": "minmax",  # of each list before weighted fusion (kb.fuse)
