@@ -31,7 +31,9 @@ SETTINGS: dict[str, Any] = {
     # (kb.indexes.sentence_texts) the dense list is good deeper, and fusing all 200 lifts the
     # plan dev set from R@5 0.940 / MRR@10 0.972 to 0.955 / 0.978, laws unchanged (0.912 / 0.883).
     # At the national size it costs ~2–3 ms a query (warm hybrid 1.30× → 1.38× the query
-    # embedding, docs/performance.md).
+    # embedding, docs/performance.md). With more hits fused, the other version of an article
+    # (--versions all), which demote_versions puts behind all of them, falls past a page of 100
+    # more often (未成年人保护法 2020 第九条 for its own words: tests/test_corpus_index.py).
     "normalisation_depth": 200,
     "fusion": "weighted",              # rrf | weighted
     "weighted_normalisation": "minmax",  # of each list before weighted fusion (kb.fuse)
@@ -42,6 +44,11 @@ SETTINGS: dict[str, Any] = {
     # laws 0.917 / 0.904 | 0.883 / 0.857; 1.25 → 0.959 / 0.956 | 0.950 / 1.000, 0.942 / 0.908
     # | 0.883 / 0.857; 1.5 → 0.947 / 0.956 | 0.950 / 0.988, the laws as at 1.25.
     "weight_dense": 1.25,
+    # BM25 weight when the query names a law and speaks of no plan (反家庭暴力法…): the law's
+    # short title is in every one of its articles' BM25 text, so within the law the name
+    # matches all alike and the paraphrased rest decides poorly. Law dev set: 1.0 → R@5 0.875,
+    # MRR 0.843; 0.3 → 0.900 / 0.852; 0.2 → 0.900 / 0.872; 0 → 0.900 / 0.886 (odd ids 0.864 →
+    # 0.917 at 0.2, held-out even ids 0.821 → 0.827); 0.2 keeps some exact-term matching.
     "weight_bm25_named_law": 0.2,
     "boost_plan": 0.3,                 # multiplicative boosts from query understanding
     "boost_section": 0.2,
