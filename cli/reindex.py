@@ -15,7 +15,9 @@ from cli.main import app
 def reindex(backend: Optional[str] = BackendOpt, uri: Optional[str] = UriOpt, no_wait: bool = NoWaitOpt,
             index: Optional[Path] = IndexOpt, json: bool = JsonOpt) -> None:
     """Rebuild the search indexes from the stored documents as a new generation, e.g. with
-    another search backend (`kb reindex --backend milvus`); nothing is re-embedded."""
+    another search backend (`kb reindex --backend milvus`). Vectors already computed are
+    reused from the index's cache; an index built before sentence vectors gets them embedded
+    now (minutes for the bundled corpus, ~2 h for the national laws)."""
     from kb.build import reindex as run
 
     report = run(index_dir(index), backend=backend, uri=uri, wait=not no_wait, on_message=say)

@@ -180,7 +180,7 @@ def build_search_indexes(store: Store, gen: Path, embedder=None,
     the index's persistent cache (``kb.embed_cache``) when any model run embedded the same
     text before; the others are embedded and cached batch by batch. ``timings`` (if given)
     receives the seconds spent per stage: ``bm25`` (tokens, dictionary), ``embed``, ``index``
-    (the backend's build).
+    (the backend's build), with those of an update that fell back to the full build added.
 
     With ``previous`` (the committed generation and its manifest) and ``changed`` (the ids
     of the documents this change wrote or removed), only those documents' clauses are read,
@@ -206,10 +206,10 @@ def build_search_indexes(store: Store, gen: Path, embedder=None,
     texts = [sparse_text(c) for c in clauses]
     tokens = cut_with_cache(seg, texts, gen.parent)
     seg.save_dictionary(gen / JIEBA_DICT_FILE)
-    timings["bm25"] = time.perf_counter() - t
+    timings["bm25"] = timings.get("bm25", 0.0) + time.perf_counter() - t
     t = time.perf_counter()
     vectors, sentence_ids, sentence_vectors = embed_clauses(embedder, clauses, gen.parent, progress)
-    timings["embed"] = time.perf_counter() - t
+    timings["embed"] = timings.get("embed", 0.0) + time.perf_counter() - t
     t = time.perf_counter()
     retriever = create_retriever(gen, backend or {"name": "embedded"})
     try:
@@ -217,7 +217,7 @@ def build_search_indexes(store: Store, gen: Path, embedder=None,
                                  sentence_ids, sentence_vectors))
     finally:
         retriever.close()
-    timings["index"] = time.perf_counter() - t
+    timings["index"] = timings.get("index", 0.0) + time.perf_counter() - t
     return _manifest(store, embedder, seg.user_dict_hash, retriever.config)
 
 

@@ -114,7 +114,8 @@ class EmbeddedRetriever:
         if self.sentences is not None:
             sentences = self.sentences.updated(passages.sentence_ids, passages.sentence_vectors,
                                                self._sentence_ids([*ids, *removed]))
-        if max(sparse.pending, dense.pending) > COMPACT_FRACTION * max(len(self.dense.sealed_ids), 1):
+        if max(sparse.pending, dense.pending) > COMPACT_FRACTION * max(len(self.dense.sealed_ids), 1) or (
+                sentences is not None and sentences.pending > COMPACT_FRACTION * max(len(sentences.sealed_ids), 1)):
             return None
         out = EmbeddedRetriever(gen, sparse, dense, sentences)
         out._save()
