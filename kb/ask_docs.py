@@ -23,7 +23,7 @@ import re
 from typing import Any, Optional
 
 from kb.query import named_documents, ordinal
-from kb.search import ARTICLE_REF, Filters, Hit, Searcher, article_number
+from kb.search import ARTICLE_REF, SETTINGS, Filters, Hit, Searcher, article_number
 from kb.versions import SUPERSEDED
 
 WHICH_ARTICLE = re.compile(r"哪一?条|哪几条|哪些条(款|文)?|第几条")
@@ -302,11 +302,10 @@ def _number_of(d: dict) -> str:
 
 # A law article is put beside the best plan measure when it scores at least this share of
 # the best hit's fused score (and vice versa): both answer the question, neither is a tail hit.
-# It equals kb.search SETTINGS law_factor_unasked (and plan_factor_law_asked), so that for a
-# question naming neither family a law article qualifies when, before that family weight, it
-# scores as high as the best plan clause: 0.6 while the weight was 0.6, 0.5 since it is 0.5
-# (sentence vectors, docs/evaluation.md); the same articles qualify as before.
-SIDE_BY_SIDE_MIN_SHARE = 0.5
+# It is kb.search SETTINGS law_factor_unasked (0.5), so that for a question naming neither
+# family a law article qualifies when, before that family weight, it scores as high as the
+# best plan clause (0.6 when the weight was 0.6; sentence vectors, docs/evaluation.md).
+SIDE_BY_SIDE_MIN_SHARE = SETTINGS["law_factor_unasked"]
 
 
 def side_by_side(hits: list[Hit], k: int = 5) -> Optional[tuple[str, list[Hit]]]:
